@@ -1,0 +1,28 @@
+/**
+ * The `node:diagnostics_channel` names meshless publishes on, all under `meshless:`. Subscribe with
+ * `diagnostics_channel.subscribe(channels.connection, handler)`; @meshless/metrics does.
+ *
+ * @example
+ * ```ts
+ * import diagnostics from 'node:diagnostics_channel';
+ * import { channels } from '@meshless/core';
+ * diagnostics.subscribe(channels.authorization, (message) => console.log(message));
+ * ```
+ */
+export const channels = Object.freeze({
+  /** A connection was accepted and classified: `{ security, peer?, protocol?, cipher?, resumed?, remoteAddress? }`. */
+  connection: 'meshless:connection',
+  /** A TLS handshake failed: `{ reason, error, remoteAddress? }`. */
+  handshakeFailure: 'meshless:handshake-failure',
+  /** A request was authorized or denied: `{ decision, enforced, reason, peer?, security }`. */
+  authorization: 'meshless:authorization',
+  /** A certificate source offered new material: `{ result: 'applied' | 'rejected', source, error? }`. */
+  rotation: 'meshless:rotation',
+  /** A served certificate nears or passed its expiry: `{ state, role, subject, notAfter }`. */
+  expiry: 'meshless:expiry',
+  /** A client checked a server: `{ decision, reason, expected?, actual?, resumed }`. */
+  serverVerification: 'meshless:server-verification',
+});
+
+/** One of the channel names in {@link channels}. */
+export type MeshlessChannelName = (typeof channels)[keyof typeof channels];

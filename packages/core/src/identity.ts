@@ -1,0 +1,111 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { MeshlessError } from './errors.js';
+import { LruCache } from './lru.js';
+import { decodePem } from './pem.js';
+import { parseSpiffeId, type SpiffeId } from './spiffe-id.js';
+import { x509 } from './x509.js';
+
+/**
+ * Who a peer is, read once from its certificate. Frozen, and shared between connections that
+ * present the same certificate.
+ */
+export interface PeerIdentity {
+  /** The SPIFFE ID, when the certificate has exactly one URI SAN and it is a valid SPIFFE ID. */
+  readonly spiffeId?: SpiffeId;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  /** Every URI SAN, SPIFFE or not. */
+  readonly uris: readonly string[];
+  readonly subject: string;
+  readonly issuer: string;
+  /** Upper-case hexadecimal, as Node prints it. */
+  readonly serialNumber: string;
+  /** SHA-256 of the DER, upper-case hex pairs separated by colons, as Node's `fingerprint256`. */
+  readonly fingerprint256: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** A certificate as DER bytes, PEM text, or a parsed `crypto.X509Certificate`. */
+export type CertificateInput = Uint8Array | string | X509Certificate;
+
+const cache = new LruCache<string, PeerIdentity>(1024);
+
+/**
+ * Reads a peer's identity from its certificate: SANs from the DER through @peculiar/x509 (never
+ * from Node's `subjectaltname` display string). Results are cached by SHA-256 fingerprint in a
+ * bounded LRU, because the same peers reconnect all day.
+ *
+ * @throws MeshlessError `ERR_MESHLESS_PEM_INVALID` when the input is not a certificate.
+ * @example
+ * ```ts
+ * const peer = identityFromCertificate(socket.getPeerX509Certificate()!);
+ * peer.spiffeId?.toString(); // 'spiffe://example.org/ns/prod/sa/orders'
+ * ```
+ */
+export function identityFromCertificate(cert: CertificateInput): PeerIdentity {
+  const der = toDer(cert);
+  const fingerprint256 = fingerprintOf(der);
+  const cached = cache.get(fingerprint256);
+  if (cached) return cached;
+  const identity = parseIdentity(der, fingerprint256);
+  cache.set(fingerprint256, identity);
+  return identity;
+}
+
+/** SHA-256 fingerprint of DER bytes in Node's `fingerprint256` format. */
+export function fingerprintOf(der: Uint8Array): string {
+  const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
+  return hex.replace(/(..)(?!$)/g, '$1:');
+}
+
+function toDer(cert: CertificateInput): Uint8Array {
+  if (cert instanceof X509Certificate) return cert.raw;
+  if (typeof cert === 'string') {
+    const block = decodePem(cert, 'certificate').find((b) => b.label === 'CERTIFICATE');
+    if (!block) throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', 'no CERTIFICATE block in the input', { input: 'certificate' });
+    return block.der;
+  }
+  if (cert instanceof Uint8Array) return cert;
+  throw new TypeError('identityFromCertificate expects DER bytes, PEM text or a crypto.X509Certificate');
+}
+
+function parseIdentity(der: Uint8Array, fingerprint256: string): PeerIdentity {
+  let parsed: x509.X509Certificate;
+  try {
+    parsed = new x509.X509Certificate(der);
+  } catch (cause) {
+    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', 'the certificate is not valid X.509 DER', { fingerprint: fingerprint256 }, cause);
+  }
+  const names = sanNames(parsed);
+  const uris = names.filter((n) => n.type === 'url').map((n) => n.value);
+  const spiffeId = uris.length === 1 ? trySpiffeId(uris[0] as string) : undefined;
+  const identity: PeerIdentity = {
+    ...(spiffeId ? { spiffeId } : {}),
+    dnsNames: Object.freeze(names.filter((n) => n.type === 'dns').map((n) => n.value)),
+    ipAddresses: Object.freeze(names.filter((n) => n.type === 'ip').map((n) => n.value)),
+    uris: Object.freeze(uris),
+    subject: parsed.subject,
+    issuer: parsed.issuer,
+    serialNumber: parsed.serialNumber.toUpperCase(),
+    fingerprint256,
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+  };
+  return Object.freeze(identity);
+}
+
+/** The SAN entries of a certificate, read from the DER. */
+export function sanNames(cert: x509.X509Certificate): { type: string; value: string }[] {
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return san ? san.names.items.map((n) => ({ type: n.type, value: n.value })) : [];
+}
+
+function trySpiffeId(uri: string): SpiffeId | undefined {
+  if (!uri.startsWith('spiffe://')) return undefined;
+  try {
+    return parseSpiffeId(uri);
+  } catch {
+    return undefined;
+  }
+}
