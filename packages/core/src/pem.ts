@@ -37,7 +37,10 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
       context,
     );
   }
-  const text = (typeof input === 'string' ? input : Buffer.from(input).toString('latin1')).replace(/\r\n?/g, '\n');
+  const text = (typeof input === 'string' ? input : Buffer.from(input).toString('latin1'))
+    .replace(/\r\n?/g, '\n')
+    // Files joined with `cat` when the first lacked a final newline: END and BEGIN share a line.
+    .replace(/-----(?=-----BEGIN )/g, '-----\n');
   if (!/^-----BEGIN [A-Z0-9 ]+-----$/m.test(text)) {
     const hint = size === 0 ? 'it is empty' : looksBinary(text) ? 'it looks binary (DER?), not PEM text' : 'no PEM block found';
     throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${describe(inputName, file)} is not PEM: ${hint}`, context);
@@ -61,7 +64,7 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
     if (der.byteLength === 0) {
       throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${describe(inputName, file)} has an empty ${s.type} block`, context);
     }
-    return { label: s.type, der, headers: s.headers, pem: x509.PemConverter.encode(s.rawData, s.type) };
+    return { label: s.type, der, headers: s.headers, pem: `${x509.PemConverter.encode(s.rawData, s.type)}\n` };
   });
 }
 
