@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { MESHLESS_ERROR_CODES } from '../src/errors.js';
 
@@ -10,7 +11,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const packagesDir = join(root, 'packages');
 const errorsFile = join(packagesDir, 'core', 'src', 'errors.ts');
 const docsFile = join(root, 'docs', 'errors.md');
-const CODE_LITERAL = /(['"`])(ERR_MESHLESS_[A-Z0-9_]+)\1/g;
+const CODE = /^ERR_MESHLESS_[A-Z0-9_]+$/;
 
 function sourceFiles(dir: string): string[] {
   const files: string[] = [];
@@ -29,15 +30,35 @@ function packageSources(): string[] {
     .flatMap(sourceFiles);
 }
 
-/** Each `'ERR_MESHLESS_…'` string literal and the files it appears in. */
+/**
+ * Each `'ERR_MESHLESS_…'` string literal in the sources (read with the TypeScript parser, so that
+ * mentions in comments do not count as uses) and the files it appears in.
+ */
 function literalsBySource(): Map<string, Set<string>> {
   const found = new Map<string, Set<string>>();
   for (const file of packageSources()) {
-    for (const match of readFileSync(file, 'utf8').matchAll(CODE_LITERAL)) {
-      const code = match[2] as string;
-      const files = found.get(code) ?? new Set<string>();
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+    const visit = (node: ts.Node): void => {
+      if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && CODE.test(node.text)) {
+        const files = found.get(node.text) ?? new Set<string>();
+        files.add(relative(root, file));
+        found.set(node.text, files);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+/** Every `ERR_MESHLESS_…` token anywhere in the sources, comments included, and where it is. */
+function mentionsBySource(): Map<string, Set<string>> {
+  const found = new Map<string, Set<string>>();
+  for (const file of packageSources()) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/\bERR_MESHLESS_[A-Z0-9_]*[A-Z0-9]\b/g)) {
+      const files = found.get(match[0]) ?? new Set<string>();
       files.add(relative(root, file));
-      found.set(code, files);
+      found.set(match[0], files);
     }
   }
   return found;
@@ -71,6 +92,13 @@ describe('MESHLESS_ERROR_CODES', () => {
       .filter(([code]) => !listed.has(code))
       .map(([code, files]) => `${code} (in ${[...files].join(', ')})`);
     expect(unlisted, 'codes used in sources but missing from MESHLESS_ERROR_CODES').toEqual([]);
+  });
+
+  it('holds every ERR_MESHLESS_* code mentioned in comments of packages/*/src', () => {
+    const unlisted = [...mentionsBySource()]
+      .filter(([code]) => !listed.has(code))
+      .map(([code, files]) => `${code} (in ${[...files].join(', ')})`);
+    expect(unlisted, 'codes mentioned in sources but missing from MESHLESS_ERROR_CODES').toEqual([]);
   });
 
   it('holds no code that no source outside errors.ts uses', () => {
