@@ -217,39 +217,44 @@ describe('packaging', () => {
     }
   }, TIMEOUT_MS);
 
+  // Setup failures (no build, npm errors) fail every test with the full message.
+  const assertSetUp = () => {
+    if (setupError) throw setupError;
+  };
+
   afterAll(() => {
     if (work && !process.env.MESHLESS_KEEP_PACKAGING) rmSync(work, { recursive: true, force: true });
   });
 
   it('covers @meshless/core and packs every package it covers', () => {
-    expect(setupError).toBeUndefined();
+    assertSetUp();
     expect(names).toContain('@meshless/core');
     expect([...tarballs.keys()].sort()).toEqual([...names].sort());
   });
 
   describe.each(names)('%s', (name) => {
     it('passes publint (strict)', () => {
-      expect(setupError).toBeUndefined();
+      assertSetUp();
       expect(lints.get(name)?.publint).toEqual([]);
     });
 
     it('passes are-the-types-wrong', () => {
-      expect(setupError).toBeUndefined();
+      assertSetUp();
       expect(lints.get(name)?.attw).toEqual([]);
     });
 
     it('works through import() from an ESM consumer', () => {
-      expect(setupError).toBeUndefined();
+      assertSetUp();
       expect(esm[name]?.problems).toEqual([]);
     });
 
     it('works through require() from a CJS consumer', () => {
-      expect(setupError).toBeUndefined();
+      assertSetUp();
       expect(cjs[name]?.problems).toEqual([]);
     });
 
     it('has the same exports in its ESM and CJS builds', () => {
-      expect(setupError).toBeUndefined();
+      assertSetUp();
       expect(esm[name]?.keys.length).toBeGreaterThan(0);
       expect(cjs[name]?.keys).toEqual(esm[name]?.keys);
     });
