@@ -54,7 +54,10 @@ const { digitalSignature, keyEncipherment, keyCertSign, cRLSign } = x509.KeyUsag
 /** Generates a key pair of the given kind and its PKCS#8 PEM. */
 export async function makeKey(kind: KeyKind = 'ec-p256', hash: string = 'SHA-256'): Promise<TestKeyPair> {
   const algorithm = keyAlgorithm(kind, hash);
-  const keys = (await webcrypto.subtle.generateKey(algorithm as never, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(algorithm as never, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { kind, keys, algorithm, keyPem: `${x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n` };
 }
@@ -84,12 +87,18 @@ function signingAlgorithm(key: TestKeyPair, hash: string): Algorithm | EcdsaPara
   return { name: 'RSASSA-PKCS1-v1_5', hash } as Algorithm;
 }
 
-async function build(spec: CertSpec, subjectKey: TestKeyPair, issuer: TestCert | undefined): Promise<TestCert> {
+async function build(
+  spec: CertSpec,
+  subjectKey: TestKeyPair,
+  issuer: TestCert | undefined,
+): Promise<TestCert> {
   const subject = spec.subject ?? 'CN=test';
   const now = Date.now();
   const extensions: x509.Extension[] = [];
-  if (spec.isCa !== null) extensions.push(new x509.BasicConstraintsExtension(spec.isCa ?? false, undefined, true));
-  if (spec.keyUsage !== null && spec.keyUsage !== undefined) extensions.push(new x509.KeyUsagesExtension(spec.keyUsage, true));
+  if (spec.isCa !== null)
+    extensions.push(new x509.BasicConstraintsExtension(spec.isCa ?? false, undefined, true));
+  if (spec.keyUsage !== null && spec.keyUsage !== undefined)
+    extensions.push(new x509.KeyUsagesExtension(spec.keyUsage, true));
   const names: x509.JsonGeneralName[] = [
     ...(spec.uris ?? []).map((value) => ({ type: 'url' as const, value })),
     ...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
@@ -97,7 +106,12 @@ async function build(spec: CertSpec, subjectKey: TestKeyPair, issuer: TestCert |
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   if (spec.isCa !== true) {
-    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
+    );
   }
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(subjectKey.keys.publicKey));
   const signer = issuer?.key ?? subjectKey;
@@ -153,11 +167,20 @@ export async function makeIntermediate(parent: TestCa, spec: CertSpec = {}): Pro
 }
 
 /** A leaf certificate signed by `issuer`; a valid X509-SVID unless the spec says otherwise. */
-export async function makeLeaf(issuer: TestCa, spec: CertSpec = {}): Promise<TestCert & { chainPem: string; caPem: string }> {
+export async function makeLeaf(
+  issuer: TestCa,
+  spec: CertSpec = {},
+): Promise<TestCert & { chainPem: string; caPem: string }> {
   const key = await makeKey(spec.key ?? 'ec-p256');
   const usage = spec.key?.startsWith('rsa') ? digitalSignature | keyEncipherment : digitalSignature;
   const cert = await build(
-    { subject: 'CN=workload', isCa: false, keyUsage: usage, uris: ['spiffe://example.org/ns/default/sa/workload'], ...spec },
+    {
+      subject: 'CN=workload',
+      isCa: false,
+      keyUsage: usage,
+      uris: ['spiffe://example.org/ns/default/sa/workload'],
+      ...spec,
+    },
     key,
     issuer,
   );
@@ -165,7 +188,11 @@ export async function makeLeaf(issuer: TestCa, spec: CertSpec = {}): Promise<Tes
 }
 
 /** Material input for loadMaterial from a leaf made by {@link makeLeaf}. */
-export function materialOf(leaf: { chainPem: string; keyPem: string; caPem: string }): { cert: string; key: string; ca: string } {
+export function materialOf(leaf: { chainPem: string; keyPem: string; caPem: string }): {
+  cert: string;
+  key: string;
+  ca: string;
+} {
   return { cert: leaf.chainPem, key: leaf.keyPem, ca: leaf.caPem };
 }
 

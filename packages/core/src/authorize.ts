@@ -59,7 +59,9 @@ function id(...ids: (SpiffeId | string)[]): Authorizer {
     if (!peer) return NO_PEER;
     if (!peer.spiffeId) return NO_SPIFFE_ID;
     const actual = peer.spiffeId.toString();
-    return allowed.has(actual) ? allow(`${actual} is allowed`) : deny(`${actual} is not an allowed SPIFFE ID`);
+    return allowed.has(actual)
+      ? allow(`${actual} is allowed`)
+      : deny(`${actual} is not an allowed SPIFFE ID`);
   };
 }
 
@@ -104,7 +106,8 @@ type PatternSegment = { kind: 'literal'; text: string } | { kind: 'one' } | { ki
 
 function compilePattern(glob: string): { trustDomain: string; segments: PatternSegment[] } {
   const fail = (why: string) => new TypeError(`authorize.pattern(${JSON.stringify(glob)}): ${why}`);
-  if (typeof glob !== 'string' || !glob.startsWith('spiffe://')) throw fail('a pattern starts with spiffe://');
+  if (typeof glob !== 'string' || !glob.startsWith('spiffe://'))
+    throw fail('a pattern starts with spiffe://');
   const rest = glob.slice('spiffe://'.length);
   const slash = rest.indexOf('/');
   if (slash === -1) throw fail('a pattern needs a path; use authorize.memberOf for a whole trust domain');
@@ -112,7 +115,9 @@ function compilePattern(glob: string): { trustDomain: string; segments: PatternS
   try {
     parseTrustDomain(trustDomain);
   } catch (cause) {
-    throw fail(`the trust domain is invalid (${(cause as Error).message}); wildcards are only allowed in the path`);
+    throw fail(
+      `the trust domain is invalid (${(cause as Error).message}); wildcards are only allowed in the path`,
+    );
   }
   const parts = rest.slice(slash + 1).split('/');
   const segments = parts.map((part, index): PatternSegment => {
@@ -132,7 +137,10 @@ function compilePattern(glob: string): { trustDomain: string; segments: PatternS
   return { trustDomain, segments };
 }
 
-function matchesPattern(compiled: { trustDomain: string; segments: PatternSegment[] }, id: SpiffeId): boolean {
+function matchesPattern(
+  compiled: { trustDomain: string; segments: PatternSegment[] },
+  id: SpiffeId,
+): boolean {
   if (id.trustDomain.name !== compiled.trustDomain) return false;
   const actual = id.segments();
   const { segments } = compiled;
@@ -212,7 +220,8 @@ function allOf(...authorizers: Authorizer[]): Authorizer {
 }
 
 function assertFunctions(authorizers: unknown[], where: string): void {
-  if (authorizers.some((a) => typeof a !== 'function')) throw new TypeError(`${where} takes authorizer functions`);
+  if (authorizers.some((a) => typeof a !== 'function'))
+    throw new TypeError(`${where} takes authorizer functions`);
 }
 
 /**

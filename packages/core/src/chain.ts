@@ -35,7 +35,10 @@ export function verifyChain(
     if (anchor) {
       assertCanSign(anchor, 'ca');
       assertCurrentlyValid(anchor, 'ca', clock);
-      assertStrongKey(anchor.node.publicKey, `ca certificate "${anchor.subject}"`, { input: 'ca', subject: anchor.subject });
+      assertStrongKey(anchor.node.publicKey, `ca certificate "${anchor.subject}"`, {
+        input: 'ca',
+        subject: anchor.subject,
+      });
       if (isSelfIssued(anchor) || anchor === current) return { path: [...path, anchor], anchor };
       // A non-self-signed CA in the bundle: OpenSSL keeps climbing to a self-signed root.
       path.push(anchor);
@@ -47,15 +50,22 @@ export function verifyChain(
     assertCanSign(next, 'cert');
     assertCurrentlyValid(next, 'cert', clock);
     assertStrongSignature(next, 'intermediate');
-    assertStrongKey(next.node.publicKey, `intermediate certificate "${next.subject}"`, { input: 'cert', subject: next.subject });
+    assertStrongKey(next.node.publicKey, `intermediate certificate "${next.subject}"`, {
+      input: 'cert',
+      subject: next.subject,
+    });
     path.push(next);
     current = next;
   }
-  throw new MeshlessError('ERR_MESHLESS_CHAIN_UNTRUSTED', `the chain of "${leaf.subject}" is longer than ${MAX_CHAIN_DEPTH} certificates`, {
-    input: 'cert',
-    subject: leaf.subject,
-    fingerprint: leaf.fingerprint256,
-  });
+  throw new MeshlessError(
+    'ERR_MESHLESS_CHAIN_UNTRUSTED',
+    `the chain of "${leaf.subject}" is longer than ${MAX_CHAIN_DEPTH} certificates`,
+    {
+      input: 'cert',
+      subject: leaf.subject,
+      fingerprint: leaf.fingerprint256,
+    },
+  );
 }
 
 function issued(issuer: CertificateFacts, subject: CertificateFacts): boolean {

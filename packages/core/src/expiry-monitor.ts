@@ -51,7 +51,12 @@ export class ExpiryMonitor {
     this.#timers.clear();
   }
 
-  #watchOne(cert: X509Certificate, role: 'leaf' | 'root', spiffeId: string | undefined, emit: (event: ExpiryEvent) => void): void {
+  #watchOne(
+    cert: X509Certificate,
+    role: 'leaf' | 'root',
+    spiffeId: string | undefined,
+    emit: (event: ExpiryEvent) => void,
+  ): void {
     const notBefore = new Date(cert.validFrom).getTime();
     const notAfter = new Date(cert.validTo).getTime();
     const expiringAt = notAfter - (notAfter - notBefore) * this.#fraction;

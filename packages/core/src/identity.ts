@@ -63,7 +63,10 @@ function toDer(cert: CertificateInput): Uint8Array {
   if (cert instanceof X509Certificate) return cert.raw;
   if (typeof cert === 'string') {
     const block = decodePem(cert, 'certificate').find((b) => b.label === 'CERTIFICATE');
-    if (!block) throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', 'no CERTIFICATE block in the input', { input: 'certificate' });
+    if (!block)
+      throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', 'no CERTIFICATE block in the input', {
+        input: 'certificate',
+      });
     return block.der;
   }
   if (cert instanceof Uint8Array) return cert;
@@ -75,7 +78,12 @@ function parseIdentity(der: Uint8Array, fingerprint256: string): PeerIdentity {
   try {
     parsed = new x509.X509Certificate(der);
   } catch (cause) {
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', 'the certificate is not valid X.509 DER', { fingerprint: fingerprint256 }, cause);
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      'the certificate is not valid X.509 DER',
+      { fingerprint: fingerprint256 },
+      cause,
+    );
   }
   const names = sanNames(parsed);
   const uris = names.filter((n) => n.type === 'url').map((n) => n.value);

@@ -16,11 +16,15 @@ export function assertStrongKey(key: KeyObject, what: string, context: Record<st
     const bits = details.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) problem = `an RSA key of ${bits} bits (at least ${MIN_RSA_BITS} required)`;
   } else if (type === 'ec') {
-    if (!ALLOWED_CURVES.has(details.namedCurve ?? '')) problem = `an EC key on curve ${details.namedCurve ?? 'unknown'} (P-256, P-384 or P-521 required)`;
+    if (!ALLOWED_CURVES.has(details.namedCurve ?? ''))
+      problem = `an EC key on curve ${details.namedCurve ?? 'unknown'} (P-256, P-384 or P-521 required)`;
   } else if (type !== 'ed25519' && type !== 'ed448') {
     problem = `a ${type ?? 'unknown'} key (RSA, ECDSA or EdDSA required)`;
   }
   if (problem) {
-    throw new MeshlessError('ERR_MESHLESS_KEY_WEAK', `${what} has ${problem}`, { ...context, actual: problem });
+    throw new MeshlessError('ERR_MESHLESS_KEY_WEAK', `${what} has ${problem}`, {
+      ...context,
+      actual: problem,
+    });
   }
 }

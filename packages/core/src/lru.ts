@@ -13,7 +13,8 @@ export class LruCache<K, V> {
   readonly #capacity: number;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError('LruCache capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new TypeError('LruCache capacity must be a positive integer');
     this.#capacity = capacity;
   }
 

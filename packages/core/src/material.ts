@@ -6,8 +6,8 @@ import { identityFromCertificate, type PeerIdentity } from './identity.js';
 import { assertStrongKey } from './key-policy.js';
 import { decodePem, describe, type PemInput } from './pem.js';
 import { readPrivateKey } from './private-key.js';
-import { signingProblem, assertLeafProfile } from './svid-profile.js';
 import { assertStrongSignature } from './signature-policy.js';
+import { assertLeafProfile, signingProblem } from './svid-profile.js';
 import { assertCurrentlyValid, type ValidityClock } from './validity.js';
 
 /** What {@link loadMaterial} reads: PEM strings or Buffers, LF or CRLF. */
@@ -71,12 +71,20 @@ export function loadMaterial(input: MaterialInput): TlsMaterial {
   const leaf = chain[0] as CertificateFacts;
   const key = readPrivateKey(input.key, { passphrase: input.passphrase, file: files.key });
 
-  assertStrongKey(key, describe('key', files.key), { input: 'key', ...(files.key ? { file: files.key } : {}) });
+  assertStrongKey(key, describe('key', files.key), {
+    input: 'key',
+    ...(files.key ? { file: files.key } : {}),
+  });
   if (!leaf.node.checkPrivateKey(key)) {
     throw new MeshlessError(
       'ERR_MESHLESS_KEY_MISMATCH',
       `${describe('key', files.key)} does not belong to the certificate "${leaf.subject}" in ${describe('cert', files.cert)}`,
-      { input: 'key', subject: leaf.subject, fingerprint: leaf.fingerprint256, ...(files.key ? { file: files.key } : {}) },
+      {
+        input: 'key',
+        subject: leaf.subject,
+        fingerprint: leaf.fingerprint256,
+        ...(files.key ? { file: files.key } : {}),
+      },
     );
   }
   assertStrongSignature(leaf, 'leaf');
@@ -98,23 +106,42 @@ export function loadMaterial(input: MaterialInput): TlsMaterial {
     roots: Object.freeze(bundle.map((c) => c.node)),
     identity,
     notAfter: identity.notAfter,
-    contentHash: createHash('sha256').update(certPem).update('\0').update(keyPem).update('\0').update(caPem).digest('hex'),
+    contentHash: createHash('sha256')
+      .update(certPem)
+      .update('\0')
+      .update(keyPem)
+      .update('\0')
+      .update(caPem)
+      .digest('hex'),
   });
 }
 
-function readCertificates(input: PemInput, inputName: 'cert' | 'ca', file: string | undefined): CertificateFacts[] {
+function readCertificates(
+  input: PemInput,
+  inputName: 'cert' | 'ca',
+  file: string | undefined,
+): CertificateFacts[] {
   const where = describe(inputName, file);
   const context = { input: inputName, ...(file ? { file } : {}) };
   const blocks = decodePem(input, inputName, file);
   const wrong = blocks.find((b) => b.label !== 'CERTIFICATE');
   if (wrong) {
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${where} holds a ${wrong.label} block where only CERTIFICATE blocks belong`, { ...context, actual: wrong.label });
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      `${where} holds a ${wrong.label} block where only CERTIFICATE blocks belong`,
+      { ...context, actual: wrong.label },
+    );
   }
   return blocks.map((block, index) => {
     try {
       return certificateFacts(block.der, block.pem);
     } catch (cause) {
-      throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `certificate ${index + 1} of ${where} is not valid X.509 DER`, context, cause);
+      throw new MeshlessError(
+        'ERR_MESHLESS_PEM_INVALID',
+        `certificate ${index + 1} of ${where} is not valid X.509 DER`,
+        context,
+        cause,
+      );
     }
   });
 }
@@ -122,10 +149,14 @@ function readCertificates(input: PemInput, inputName: 'cert' | 'ca', file: strin
 function assertTrustAnchor(root: CertificateFacts): void {
   const problem = signingProblem(root);
   if (problem) {
-    throw new MeshlessError('ERR_MESHLESS_BUNDLE_INVALID', `trust bundle certificate "${root.subject}" cannot be a trust anchor: ${problem}`, {
-      input: 'ca',
-      subject: root.subject,
-      fingerprint: root.fingerprint256,
-    });
+    throw new MeshlessError(
+      'ERR_MESHLESS_BUNDLE_INVALID',
+      `trust bundle certificate "${root.subject}" cannot be a trust anchor: ${problem}`,
+      {
+        input: 'ca',
+        subject: root.subject,
+        fingerprint: root.fingerprint256,
+      },
+    );
   }
 }

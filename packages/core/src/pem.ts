@@ -42,14 +42,28 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
     // Files joined with `cat` when the first lacked a final newline: END and BEGIN share a line.
     .replace(/-----(?=-----BEGIN )/g, '-----\n');
   if (!/^-----BEGIN [A-Z0-9 ]+-----$/m.test(text)) {
-    const hint = size === 0 ? 'it is empty' : looksBinary(text) ? 'it looks binary (DER?), not PEM text' : 'no PEM block found';
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${describe(inputName, file)} is not PEM: ${hint}`, context);
+    const hint =
+      size === 0
+        ? 'it is empty'
+        : looksBinary(text)
+          ? 'it looks binary (DER?), not PEM text'
+          : 'no PEM block found';
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      `${describe(inputName, file)} is not PEM: ${hint}`,
+      context,
+    );
   }
   let structs: x509.PemStruct[];
   try {
     structs = x509.PemConverter.decodeWithHeaders(keepPemLines(text));
   } catch (cause) {
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${describe(inputName, file)} has a malformed PEM block`, context, cause);
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      `${describe(inputName, file)} has a malformed PEM block`,
+      context,
+      cause,
+    );
   }
   const begins = text.match(/^-----BEGIN [A-Z0-9 ]+-----$/gm)?.length ?? 0;
   if (structs.length !== begins) {
@@ -62,9 +76,18 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
   return structs.map((s) => {
     const der = new Uint8Array(s.rawData);
     if (der.byteLength === 0) {
-      throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${describe(inputName, file)} has an empty ${s.type} block`, context);
+      throw new MeshlessError(
+        'ERR_MESHLESS_PEM_INVALID',
+        `${describe(inputName, file)} has an empty ${s.type} block`,
+        context,
+      );
     }
-    return { label: s.type, der, headers: s.headers, pem: `${x509.PemConverter.encode(s.rawData, s.type)}\n` };
+    return {
+      label: s.type,
+      der,
+      headers: s.headers,
+      pem: `${x509.PemConverter.encode(s.rawData, s.type)}\n`,
+    };
   });
 }
 

@@ -18,7 +18,10 @@ const IGNORED_LABELS = new Set(['EC PARAMETERS']);
  * key.asymmetricKeyType; // 'ec'
  * ```
  */
-export function readPrivateKey(input: PemInput, options: { passphrase?: string; file?: string } = {}): KeyObject {
+export function readPrivateKey(
+  input: PemInput,
+  options: { passphrase?: string; file?: string } = {},
+): KeyObject {
   const { passphrase, file } = options;
   const context = { input: 'key', ...(file ? { file } : {}) };
   const where = describe('key', file);
@@ -26,25 +29,53 @@ export function readPrivateKey(input: PemInput, options: { passphrase?: string; 
   const keys = blocks.filter((b) => KEY_LABELS.has(b.label));
   const others = blocks.filter((b) => !KEY_LABELS.has(b.label));
   if (others.length > 0) {
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${where} holds a ${others[0]?.label} block where a private key was expected`, { ...context, actual: others[0]?.label });
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      `${where} holds a ${others[0]?.label} block where a private key was expected`,
+      { ...context, actual: others[0]?.label },
+    );
   }
   if (keys.length !== 1) {
-    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', `${where} must hold exactly one private key, found ${keys.length}`, context);
+    throw new MeshlessError(
+      'ERR_MESHLESS_PEM_INVALID',
+      `${where} must hold exactly one private key, found ${keys.length}`,
+      context,
+    );
   }
   const block = keys[0]!;
   const legacyEncrypted = block.headers.some((h) => h.key === 'Proc-Type' && h.value.includes('ENCRYPTED'));
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || legacyEncrypted;
   if (encrypted && !passphrase) {
-    throw new MeshlessError('ERR_MESHLESS_KEY_ENCRYPTED', `${where} is encrypted and no passphrase was given`, context);
+    throw new MeshlessError(
+      'ERR_MESHLESS_KEY_ENCRYPTED',
+      `${where} is encrypted and no passphrase was given`,
+      context,
+    );
   }
   // Legacy encrypted PEM needs its headers (cipher and IV), which re-encoding drops.
-  const pem = legacyEncrypted ? (typeof input === 'string' ? input : Buffer.from(input).toString('latin1')) : block.pem;
+  const pem = legacyEncrypted
+    ? typeof input === 'string'
+      ? input
+      : Buffer.from(input).toString('latin1')
+    : block.pem;
   try {
-    return createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase: passphrase as string } : { key: pem, format: 'pem' });
+    return createPrivateKey(
+      encrypted ? { key: pem, format: 'pem', passphrase: passphrase as string } : { key: pem, format: 'pem' },
+    );
   } catch (cause) {
     if (encrypted) {
-      throw new MeshlessError('ERR_MESHLESS_KEY_DECRYPT_FAILED', `${where} could not be decrypted: wrong passphrase or corrupt key`, context, cause);
+      throw new MeshlessError(
+        'ERR_MESHLESS_KEY_DECRYPT_FAILED',
+        `${where} could not be decrypted: wrong passphrase or corrupt key`,
+        context,
+        cause,
+      );
     }
-    throw new MeshlessError('ERR_MESHLESS_KEY_INVALID', `${where} is not a readable private key (${(cause as Error).message})`, context, cause);
+    throw new MeshlessError(
+      'ERR_MESHLESS_KEY_INVALID',
+      `${where} is not a readable private key (${(cause as Error).message})`,
+      context,
+      cause,
+    );
   }
 }

@@ -15,7 +15,9 @@ const WEAK_HASHES = new Set(['SHA-1', 'MD5', 'MD2', 'MD4']);
 
 /** Throws `ERR_MESHLESS_SIGNATURE_WEAK` when a certificate is signed with SHA-1 or MD5 (or worse). */
 export function assertStrongSignature(cert: CertificateFacts, input: string): void {
-  const weak = WEAK_SIGNATURE_OIDS.get(cert.signatureOid) ?? (cert.signatureHash && WEAK_HASHES.has(cert.signatureHash) ? cert.signatureHash : undefined);
+  const weak =
+    WEAK_SIGNATURE_OIDS.get(cert.signatureOid) ??
+    (cert.signatureHash && WEAK_HASHES.has(cert.signatureHash) ? cert.signatureHash : undefined);
   if (weak) {
     throw new MeshlessError(
       'ERR_MESHLESS_SIGNATURE_WEAK',

@@ -29,9 +29,18 @@ export interface CertificateSourceEvents {
 export interface CertificateSource {
   /** The material to use now: always valid when it was loaded. */
   current(): TlsMaterial;
-  on<E extends keyof CertificateSourceEvents>(event: E, listener: (...args: CertificateSourceEvents[E]) => void): this;
-  once<E extends keyof CertificateSourceEvents>(event: E, listener: (...args: CertificateSourceEvents[E]) => void): this;
-  off<E extends keyof CertificateSourceEvents>(event: E, listener: (...args: CertificateSourceEvents[E]) => void): this;
+  on<E extends keyof CertificateSourceEvents>(
+    event: E,
+    listener: (...args: CertificateSourceEvents[E]) => void,
+  ): this;
+  once<E extends keyof CertificateSourceEvents>(
+    event: E,
+    listener: (...args: CertificateSourceEvents[E]) => void,
+  ): this;
+  off<E extends keyof CertificateSourceEvents>(
+    event: E,
+    listener: (...args: CertificateSourceEvents[E]) => void,
+  ): this;
   /** Stops watching and releases every handle. */
   close(): Promise<void>;
 }

@@ -20,7 +20,8 @@ const RULE_MESSAGES: Record<SpiffeIdRule, string> = {
   empty: 'cannot be empty',
   scheme: 'scheme is missing or invalid (it must be exactly "spiffe://")',
   'trust-domain-missing': 'trust domain is missing',
-  'trust-domain-char': 'trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores',
+  'trust-domain-char':
+    'trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores',
   'path-leading-slash': 'path must have a leading slash',
   'path-empty-segment': 'path cannot contain empty segments',
   'path-dot-segment': 'path cannot contain dot segments',

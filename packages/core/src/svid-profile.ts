@@ -14,25 +14,40 @@ export function assertLeafProfile(leaf: CertificateFacts): void {
   const spiffeUris = leaf.uris.filter((u) => u.toLowerCase().startsWith('spiffe:'));
   if (spiffeUris.length === 0) {
     if (leaf.isCa === true) {
-      throw new MeshlessError('ERR_MESHLESS_LEAF_INVALID', `leaf certificate "${leaf.subject}" is a CA (basicConstraints CA:true); a workload certificate must not be`, { ...context, rule: 'leaf-is-ca' });
+      throw new MeshlessError(
+        'ERR_MESHLESS_LEAF_INVALID',
+        `leaf certificate "${leaf.subject}" is a CA (basicConstraints CA:true); a workload certificate must not be`,
+        { ...context, rule: 'leaf-is-ca' },
+      );
     }
     return;
   }
   const fail = (rule: string, why: string, cause?: unknown) =>
-    new MeshlessError('ERR_MESHLESS_SVID_INVALID', `leaf certificate "${leaf.subject}" is not a valid X509-SVID: ${why}`, { ...context, rule, spiffeId: spiffeUris[0] }, cause);
-  if (leaf.uris.length !== 1) throw fail('uri-san-count', `it has ${leaf.uris.length} URI SANs, exactly one is allowed`);
+    new MeshlessError(
+      'ERR_MESHLESS_SVID_INVALID',
+      `leaf certificate "${leaf.subject}" is not a valid X509-SVID: ${why}`,
+      { ...context, rule, spiffeId: spiffeUris[0] },
+      cause,
+    );
+  if (leaf.uris.length !== 1)
+    throw fail('uri-san-count', `it has ${leaf.uris.length} URI SANs, exactly one is allowed`);
   let id: ReturnType<typeof parseSpiffeId>;
   try {
     id = parseSpiffeId(leaf.uris[0] as string);
   } catch (cause) {
     throw fail('spiffe-id', (cause as Error).message, cause);
   }
-  if (id.path === '') throw fail('root-path', `its SPIFFE ID ${id} has no path (that is the trust domain's own ID)`);
+  if (id.path === '')
+    throw fail('root-path', `its SPIFFE ID ${id} has no path (that is the trust domain's own ID)`);
   if (leaf.isCa === true) throw fail('leaf-is-ca', 'it is a CA (basicConstraints CA:true)');
-  if (leaf.keyUsage === undefined) throw fail('key-usage-missing', 'it has no key usage extension (digitalSignature is required)');
-  if (!(leaf.keyUsage & x509.KeyUsageFlags.digitalSignature)) throw fail('key-usage-digital-signature', 'its key usage lacks digitalSignature');
-  if (leaf.keyUsage & x509.KeyUsageFlags.keyCertSign) throw fail('key-usage-key-cert-sign', 'its key usage has keyCertSign, which a leaf must not have');
-  if (leaf.keyUsage & x509.KeyUsageFlags.cRLSign) throw fail('key-usage-crl-sign', 'its key usage has cRLSign, which a leaf must not have');
+  if (leaf.keyUsage === undefined)
+    throw fail('key-usage-missing', 'it has no key usage extension (digitalSignature is required)');
+  if (!(leaf.keyUsage & x509.KeyUsageFlags.digitalSignature))
+    throw fail('key-usage-digital-signature', 'its key usage lacks digitalSignature');
+  if (leaf.keyUsage & x509.KeyUsageFlags.keyCertSign)
+    throw fail('key-usage-key-cert-sign', 'its key usage has keyCertSign, which a leaf must not have');
+  if (leaf.keyUsage & x509.KeyUsageFlags.cRLSign)
+    throw fail('key-usage-crl-sign', 'its key usage has cRLSign, which a leaf must not have');
 }
 
 /**
@@ -41,6 +56,7 @@ export function assertLeafProfile(leaf: CertificateFacts): void {
  */
 export function signingProblem(cert: CertificateFacts): string | undefined {
   if (cert.isCa !== true) return 'it is not a CA (basicConstraints CA:true is missing)';
-  if (cert.keyUsage !== undefined && !(cert.keyUsage & x509.KeyUsageFlags.keyCertSign)) return 'its key usage lacks keyCertSign';
+  if (cert.keyUsage !== undefined && !(cert.keyUsage & x509.KeyUsageFlags.keyCertSign))
+    return 'its key usage lacks keyCertSign';
   return undefined;
 }

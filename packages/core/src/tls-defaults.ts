@@ -24,7 +24,9 @@ export const SECURE_CIPHERS = [
  * ```
  */
 export const secureTlsDefaults: Readonly<
-  Required<Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder' | 'ecdhCurve'>>
+  Required<
+    Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder' | 'ecdhCurve'>
+  >
 > = Object.freeze({
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.3',

@@ -41,7 +41,10 @@ describe('authorize', () => {
   });
 
   it('id-based authorizers deny a peer without a SPIFFE ID', () => {
-    expect(authorize.memberOf('example.org')(peer())).toEqual({ allowed: false, reason: 'peer certificate has no SPIFFE ID' });
+    expect(authorize.memberOf('example.org')(peer())).toEqual({
+      allowed: false,
+      reason: 'peer certificate has no SPIFFE ID',
+    });
   });
 
   it('id() and oneOf() match exact IDs only', () => {
@@ -50,7 +53,9 @@ describe('authorize', () => {
     expect(authorize.id(parseSpiffeId('spiffe://example.org/ns/prod/sa/web'))(web).allowed).toBe(true);
     const either = authorize.oneOf('spiffe://example.org/a', 'spiffe://example.org/ns/prod/sa/web');
     expect(either(web)).toEqual({ allowed: true, reason: 'spiffe://example.org/ns/prod/sa/web is allowed' });
-    expect(either(peer('spiffe://example.org/b')).reason).toBe('spiffe://example.org/b is not an allowed SPIFFE ID');
+    expect(either(peer('spiffe://example.org/b')).reason).toBe(
+      'spiffe://example.org/b is not an allowed SPIFFE ID',
+    );
   });
 
   it('memberOf() matches the trust domain exactly', () => {
@@ -101,7 +106,10 @@ describe('authorize', () => {
   });
 
   it('anyOf() allows when one allows and explains every denial otherwise', () => {
-    const policy = authorize.anyOf(authorize.id('spiffe://example.org/admin'), authorize.pattern('spiffe://example.org/ns/*/sa/web'));
+    const policy = authorize.anyOf(
+      authorize.id('spiffe://example.org/admin'),
+      authorize.pattern('spiffe://example.org/ns/*/sa/web'),
+    );
     expect(policy(web).allowed).toBe(true);
     const denied = policy(peer('spiffe://example.org/ns/prod/sa/db'));
     expect(denied.allowed).toBe(false);
@@ -110,9 +118,15 @@ describe('authorize', () => {
   });
 
   it('allOf() needs every authorizer and reports the first denial', () => {
-    const policy = authorize.allOf(authorize.memberOf('example.org'), authorize.pattern('spiffe://example.org/ns/prod/**'));
+    const policy = authorize.allOf(
+      authorize.memberOf('example.org'),
+      authorize.pattern('spiffe://example.org/ns/prod/**'),
+    );
     expect(policy(web).allowed).toBe(true);
     const denied = policy(peer('spiffe://example.org/ns/dev/sa/web'));
-    expect(denied).toEqual({ allowed: false, reason: 'spiffe://example.org/ns/dev/sa/web does not match spiffe://example.org/ns/prod/**' });
+    expect(denied).toEqual({
+      allowed: false,
+      reason: 'spiffe://example.org/ns/dev/sa/web does not match spiffe://example.org/ns/prod/**',
+    });
   });
 });

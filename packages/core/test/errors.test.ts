@@ -4,7 +4,12 @@ import { isMeshlessError, MeshlessError } from '../src/index.js';
 describe('MeshlessError', () => {
   it('carries code, context and cause', () => {
     const cause = new Error('low level');
-    const err = new MeshlessError('ERR_MESHLESS_KEY_MISMATCH', 'key does not match', { input: 'key', file: '/tmp/k' }, cause);
+    const err = new MeshlessError(
+      'ERR_MESHLESS_KEY_MISMATCH',
+      'key does not match',
+      { input: 'key', file: '/tmp/k' },
+      cause,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('ERR_MESHLESS_KEY_MISMATCH');
     expect(err.context).toEqual({ input: 'key', file: '/tmp/k' });

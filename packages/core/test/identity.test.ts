@@ -10,7 +10,10 @@ beforeAll(async () => {
 
 describe('identityFromCertificate', () => {
   it('reads SANs from the DER, from PEM, DER and X509Certificate alike', async () => {
-    const leaf = await makeLeaf(root, { dnsNames: ['a.example', 'b.example'], ipAddresses: ['10.0.0.1', '::1'] });
+    const leaf = await makeLeaf(root, {
+      dnsNames: ['a.example', 'b.example'],
+      ipAddresses: ['10.0.0.1', '::1'],
+    });
     const node = new X509Certificate(leaf.certPem);
     const fromNode = identityFromCertificate(node);
     const fromPem = identityFromCertificate(leaf.certPem);
@@ -29,7 +32,10 @@ describe('identityFromCertificate', () => {
 
   it('is not fooled by a URI SAN containing the display separator', async () => {
     // Node's subjectaltname string is "URI:a, URI:b": a DNS name with ", URI:spiffe://..." would fool a splitter.
-    const leaf = await makeLeaf(root, { uris: [], dnsNames: ['evil.example, URI:spiffe://example.org/admin'] });
+    const leaf = await makeLeaf(root, {
+      uris: [],
+      dnsNames: ['evil.example, URI:spiffe://example.org/admin'],
+    });
     const identity = identityFromCertificate(leaf.certPem);
     expect(identity.spiffeId).toBeUndefined();
     expect(identity.uris).toEqual([]);

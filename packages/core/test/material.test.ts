@@ -71,10 +71,22 @@ describe('loadMaterial accepts', () => {
   });
 
   it('an encrypted PKCS#8 key with its passphrase, and a legacy encrypted PKCS#1 key', () => {
-    const encrypted = createPrivateKey(good.keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 's3cret' }) as string;
+    const encrypted = createPrivateKey(good.keyPem).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 's3cret',
+    }) as string;
     expect(encrypted).toContain('ENCRYPTED PRIVATE KEY');
-    expect(loadMaterial({ ...materialOf(good), key: encrypted, passphrase: 's3cret' }).keyPem).toContain('BEGIN PRIVATE KEY');
-    const legacy = createPrivateKey(good.keyPem).export({ type: 'sec1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 's3cret' }) as string;
+    expect(loadMaterial({ ...materialOf(good), key: encrypted, passphrase: 's3cret' }).keyPem).toContain(
+      'BEGIN PRIVATE KEY',
+    );
+    const legacy = createPrivateKey(good.keyPem).export({
+      type: 'sec1',
+      format: 'pem',
+      cipher: 'aes-128-cbc',
+      passphrase: 's3cret',
+    }) as string;
     expect(legacy).toContain('Proc-Type: 4,ENCRYPTED');
     expect(loadMaterial({ ...materialOf(good), key: legacy, passphrase: 's3cret' }).leaf).toBeDefined();
   });
@@ -103,60 +115,216 @@ describe('loadMaterial accepts', () => {
   });
 
   it('comments between PEM blocks', () => {
-    expect(loadMaterial({ ...materialOf(good), cert: `subject=CN=workload\n${good.chainPem}` }).leaf).toBeDefined();
+    expect(
+      loadMaterial({ ...materialOf(good), cert: `subject=CN=workload\n${good.chainPem}` }).leaf,
+    ).toBeDefined();
   });
 });
 
 describe('loadMaterial rejects', () => {
-  const cases: [name: string, make: () => Promise<MaterialInput> | MaterialInput, code: MeshlessErrorCode, input?: string][] = [
+  const cases: [
+    name: string,
+    make: () => Promise<MaterialInput> | MaterialInput,
+    code: MeshlessErrorCode,
+    input?: string,
+  ][] = [
     ['an empty cert', () => ({ ...materialOf(good), cert: '' }), 'ERR_MESHLESS_PEM_INVALID', 'cert'],
-    ['a garbage key', () => ({ ...materialOf(good), key: 'not a key at all' }), 'ERR_MESHLESS_PEM_INVALID', 'key'],
-    ['binary DER as cert', () => ({ ...materialOf(good), cert: Buffer.from(good.cert.rawData) }), 'ERR_MESHLESS_PEM_INVALID', 'cert'],
-    ['a truncated cert', () => ({ ...materialOf(good), cert: good.certPem.slice(0, good.certPem.length / 2) }), 'ERR_MESHLESS_PEM_INVALID', 'cert'],
-    ['a key labelled as cert', () => ({ ...materialOf(good), cert: good.keyPem }), 'ERR_MESHLESS_PEM_INVALID', 'cert'],
-    ['a cert given as key', () => ({ ...materialOf(good), key: good.certPem }), 'ERR_MESHLESS_PEM_INVALID', 'key'],
-    ['two keys in the key file', () => ({ ...materialOf(good), key: good.keyPem + good.keyPem }), 'ERR_MESHLESS_PEM_INVALID', 'key'],
-    ['corrupt base64 in a cert block', () => ({ ...materialOf(good), cert: good.certPem.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') }), 'ERR_MESHLESS_PEM_INVALID', 'cert'],
+    [
+      'a garbage key',
+      () => ({ ...materialOf(good), key: 'not a key at all' }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'key',
+    ],
+    [
+      'binary DER as cert',
+      () => ({ ...materialOf(good), cert: Buffer.from(good.cert.rawData) }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'cert',
+    ],
+    [
+      'a truncated cert',
+      () => ({ ...materialOf(good), cert: good.certPem.slice(0, good.certPem.length / 2) }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'cert',
+    ],
+    [
+      'a key labelled as cert',
+      () => ({ ...materialOf(good), cert: good.keyPem }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'cert',
+    ],
+    [
+      'a cert given as key',
+      () => ({ ...materialOf(good), key: good.certPem }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'key',
+    ],
+    [
+      'two keys in the key file',
+      () => ({ ...materialOf(good), key: good.keyPem + good.keyPem }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'key',
+    ],
+    [
+      'corrupt base64 in a cert block',
+      () => ({
+        ...materialOf(good),
+        cert: good.certPem.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA'),
+      }),
+      'ERR_MESHLESS_PEM_INVALID',
+      'cert',
+    ],
     ['an empty bundle', () => ({ ...materialOf(good), ca: '' }), 'ERR_MESHLESS_PEM_INVALID', 'ca'],
-    ['a 5 MB input', () => ({ ...materialOf(good), ca: 'x'.repeat(5 * 1024 * 1024) }), 'ERR_MESHLESS_INPUT_TOO_LARGE', 'ca'],
-    ['a key of another certificate', async () => ({ ...materialOf(good), key: (await makeLeaf(root)).keyPem }), 'ERR_MESHLESS_KEY_MISMATCH', 'key'],
-    ['an encrypted key without passphrase', () => ({ ...materialOf(good), key: encrypt(good.keyPem) }), 'ERR_MESHLESS_KEY_ENCRYPTED', 'key'],
-    ['an encrypted key with a wrong passphrase', () => ({ ...materialOf(good), key: encrypt(good.keyPem), passphrase: 'wrong' }), 'ERR_MESHLESS_KEY_DECRYPT_FAILED', 'key'],
-    ['an expired leaf', () => leafWith({ notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - HOUR) }), 'ERR_MESHLESS_CERT_EXPIRED', 'cert'],
-    ['a not yet valid leaf', () => leafWith({ notBefore: new Date(Date.now() + HOUR) }), 'ERR_MESHLESS_CERT_NOT_YET_VALID', 'cert'],
-    ['a leaf from a foreign CA', async () => ({ ...materialOf(await makeLeaf(otherRoot)), ca: root.rootPem }), 'ERR_MESHLESS_CHAIN_UNTRUSTED', 'cert'],
-    ['a missing intermediate', async () => {
-      const leaf = await makeLeaf(intermediate);
-      return { ...materialOf(leaf), cert: leaf.certPem };
-    }, 'ERR_MESHLESS_CHAIN_UNTRUSTED', 'cert'],
-    ['an intermediate that is not a CA', async () => {
-      const fake = await makeIntermediate(root, { isCa: false, keyUsage: keyUsage.digitalSignature });
-      return materialOf(await makeLeaf(fake));
-    }, 'ERR_MESHLESS_CHAIN_UNTRUSTED', 'cert'],
-    ['an expired intermediate', async () => {
-      const old = await makeIntermediate(root, { notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) });
-      return materialOf(await makeLeaf(old));
-    }, 'ERR_MESHLESS_CERT_EXPIRED', 'cert'],
-    ['an expired root', async () => {
-      const oldRoot = await makeRoot({ notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) });
-      return materialOf(await makeLeaf(oldRoot));
-    }, 'ERR_MESHLESS_CERT_EXPIRED', 'ca'],
-    ['a bundle holding a leaf', () => ({ ...materialOf(good), ca: good.certPem }), 'ERR_MESHLESS_BUNDLE_INVALID', 'ca'],
+    [
+      'a 5 MB input',
+      () => ({ ...materialOf(good), ca: 'x'.repeat(5 * 1024 * 1024) }),
+      'ERR_MESHLESS_INPUT_TOO_LARGE',
+      'ca',
+    ],
+    [
+      'a key of another certificate',
+      async () => ({ ...materialOf(good), key: (await makeLeaf(root)).keyPem }),
+      'ERR_MESHLESS_KEY_MISMATCH',
+      'key',
+    ],
+    [
+      'an encrypted key without passphrase',
+      () => ({ ...materialOf(good), key: encrypt(good.keyPem) }),
+      'ERR_MESHLESS_KEY_ENCRYPTED',
+      'key',
+    ],
+    [
+      'an encrypted key with a wrong passphrase',
+      () => ({ ...materialOf(good), key: encrypt(good.keyPem), passphrase: 'wrong' }),
+      'ERR_MESHLESS_KEY_DECRYPT_FAILED',
+      'key',
+    ],
+    [
+      'an expired leaf',
+      () => leafWith({ notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - HOUR) }),
+      'ERR_MESHLESS_CERT_EXPIRED',
+      'cert',
+    ],
+    [
+      'a not yet valid leaf',
+      () => leafWith({ notBefore: new Date(Date.now() + HOUR) }),
+      'ERR_MESHLESS_CERT_NOT_YET_VALID',
+      'cert',
+    ],
+    [
+      'a leaf from a foreign CA',
+      async () => ({ ...materialOf(await makeLeaf(otherRoot)), ca: root.rootPem }),
+      'ERR_MESHLESS_CHAIN_UNTRUSTED',
+      'cert',
+    ],
+    [
+      'a missing intermediate',
+      async () => {
+        const leaf = await makeLeaf(intermediate);
+        return { ...materialOf(leaf), cert: leaf.certPem };
+      },
+      'ERR_MESHLESS_CHAIN_UNTRUSTED',
+      'cert',
+    ],
+    [
+      'an intermediate that is not a CA',
+      async () => {
+        const fake = await makeIntermediate(root, { isCa: false, keyUsage: keyUsage.digitalSignature });
+        return materialOf(await makeLeaf(fake));
+      },
+      'ERR_MESHLESS_CHAIN_UNTRUSTED',
+      'cert',
+    ],
+    [
+      'an expired intermediate',
+      async () => {
+        const old = await makeIntermediate(root, {
+          notBefore: new Date(Date.now() - 3 * HOUR),
+          notAfter: new Date(Date.now() - HOUR),
+        });
+        return materialOf(await makeLeaf(old));
+      },
+      'ERR_MESHLESS_CERT_EXPIRED',
+      'cert',
+    ],
+    [
+      'an expired root',
+      async () => {
+        const oldRoot = await makeRoot({
+          notBefore: new Date(Date.now() - 3 * HOUR),
+          notAfter: new Date(Date.now() - HOUR),
+        });
+        return materialOf(await makeLeaf(oldRoot));
+      },
+      'ERR_MESHLESS_CERT_EXPIRED',
+      'ca',
+    ],
+    [
+      'a bundle holding a leaf',
+      () => ({ ...materialOf(good), ca: good.certPem }),
+      'ERR_MESHLESS_BUNDLE_INVALID',
+      'ca',
+    ],
     ['a leaf that is a CA', () => leafWith({ isCa: true }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a non-SPIFFE leaf that is a CA', () => leafWith({ isCa: true, uris: [], dnsNames: ['x'] }), 'ERR_MESHLESS_LEAF_INVALID', 'cert'],
-    ['two URI SANs', () => leafWith({ uris: ['spiffe://example.org/a', 'spiffe://example.org/b'] }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a SPIFFE ID without a path', () => leafWith({ uris: ['spiffe://example.org'] }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['an invalid SPIFFE ID', () => leafWith({ uris: ['spiffe://Example.org/x'] }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a leaf with keyCertSign', () => leafWith({ keyUsage: keyUsage.digitalSignature | keyUsage.keyCertSign }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a leaf with cRLSign', () => leafWith({ keyUsage: keyUsage.digitalSignature | keyUsage.cRLSign }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a leaf without digitalSignature', () => leafWith({ keyUsage: keyUsage.keyEncipherment }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
-    ['a SPIFFE leaf without key usage', () => leafWith({ keyUsage: null }), 'ERR_MESHLESS_SVID_INVALID', 'cert'],
+    [
+      'a non-SPIFFE leaf that is a CA',
+      () => leafWith({ isCa: true, uris: [], dnsNames: ['x'] }),
+      'ERR_MESHLESS_LEAF_INVALID',
+      'cert',
+    ],
+    [
+      'two URI SANs',
+      () => leafWith({ uris: ['spiffe://example.org/a', 'spiffe://example.org/b'] }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'a SPIFFE ID without a path',
+      () => leafWith({ uris: ['spiffe://example.org'] }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'an invalid SPIFFE ID',
+      () => leafWith({ uris: ['spiffe://Example.org/x'] }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'a leaf with keyCertSign',
+      () => leafWith({ keyUsage: keyUsage.digitalSignature | keyUsage.keyCertSign }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'a leaf with cRLSign',
+      () => leafWith({ keyUsage: keyUsage.digitalSignature | keyUsage.cRLSign }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'a leaf without digitalSignature',
+      () => leafWith({ keyUsage: keyUsage.keyEncipherment }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
+    [
+      'a SPIFFE leaf without key usage',
+      () => leafWith({ keyUsage: null }),
+      'ERR_MESHLESS_SVID_INVALID',
+      'cert',
+    ],
     ['an RSA-1024 key', () => leafWith({ key: 'rsa-1024' }), 'ERR_MESHLESS_KEY_WEAK', 'key'],
     ['a SHA-1 signed leaf', () => leafWith({ hash: 'SHA-1' }), 'ERR_MESHLESS_SIGNATURE_WEAK', 'leaf'],
-    ['a SHA-1 signed intermediate', async () => {
-      const weak = await makeIntermediate(root, { hash: 'SHA-1' });
-      return materialOf(await makeLeaf(weak));
-    }, 'ERR_MESHLESS_SIGNATURE_WEAK', 'intermediate'],
+    [
+      'a SHA-1 signed intermediate',
+      async () => {
+        const weak = await makeIntermediate(root, { hash: 'SHA-1' });
+        return materialOf(await makeLeaf(weak));
+      },
+      'ERR_MESHLESS_SIGNATURE_WEAK',
+      'intermediate',
+    ],
   ];
 
   it.each(cases)('%s', async (_name, make, code, input) => {
@@ -188,9 +356,13 @@ describe('loadMaterial rejects', () => {
   it('rejects 10 MB of garbage in a moment', () => {
     const garbage = Buffer.alloc(10 * 1024 * 1024, 'A');
     const started = performance.now();
-    expect(codeOf(() => loadMaterial({ cert: garbage, key: garbage, ca: garbage }))).toBe('ERR_MESHLESS_INPUT_TOO_LARGE');
+    expect(codeOf(() => loadMaterial({ cert: garbage, key: garbage, ca: garbage }))).toBe(
+      'ERR_MESHLESS_INPUT_TOO_LARGE',
+    );
     const random = `-----BEGIN CERTIFICATE-----\n${'QUJD\n'.repeat(700_000)}`;
-    expect(codeOf(() => loadMaterial({ ...materialOf(good), cert: random }))).toBe('ERR_MESHLESS_PEM_INVALID');
+    expect(codeOf(() => loadMaterial({ ...materialOf(good), cert: random }))).toBe(
+      'ERR_MESHLESS_PEM_INVALID',
+    );
     const noise = Buffer.alloc(3 * 1024 * 1024, '-----BEGIN X');
     expect(codeOf(() => loadMaterial({ ...materialOf(good), cert: noise }))).toBe('ERR_MESHLESS_PEM_INVALID');
     expect(performance.now() - started).toBeLessThan(2_000);
@@ -202,5 +374,10 @@ describe('loadMaterial rejects', () => {
 });
 
 function encrypt(keyPem: string): string {
-  return createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'right' }) as string;
+  return createPrivateKey(keyPem).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: 'right',
+  }) as string;
 }

@@ -1,7 +1,15 @@
 import diagnostics from 'node:diagnostics_channel';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
-import { channels, type ExpiryEvent, loadMaterial, MeshlessError, memorySource, staticSource, type TlsMaterial } from '../src/index.js';
+import {
+  channels,
+  type ExpiryEvent,
+  loadMaterial,
+  MeshlessError,
+  memorySource,
+  staticSource,
+  type TlsMaterial,
+} from '../src/index.js';
 
 let root: TestCa;
 beforeAll(async () => {
@@ -31,7 +39,9 @@ describe('certificate sources', () => {
     diagnostics.unsubscribe(channels.rotation, onRotation);
     expect(updates).toEqual([[second, first]]);
     expect(source.current()).toBe(second);
-    expect(published).toEqual([expect.objectContaining({ result: 'applied', material: second, previous: first })]);
+    expect(published).toEqual([
+      expect.objectContaining({ result: 'applied', material: second, previous: first }),
+    ]);
     await source.close();
     expect(source.set(first)).toBe(false);
   });

@@ -116,6 +116,8 @@ describe('parseTrustDomain', () => {
   });
 
   it.each(['', 'Example.org', 'example.org:443', 'spiffe://Bad/x', 'spiffe://'])('rejects %j', (input) => {
-    expect(() => parseTrustDomain(input)).toThrow(expect.objectContaining({ code: 'ERR_MESHLESS_TRUST_DOMAIN_INVALID' }));
+    expect(() => parseTrustDomain(input)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_TRUST_DOMAIN_INVALID' }),
+    );
   });
 });
