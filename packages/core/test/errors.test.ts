@@ -22,6 +22,7 @@ describe('MeshlessError', () => {
 
   it('keeps its identity across two copies of the package', async () => {
     // A second, independent module instance stands for a second copy of @meshless/core in node_modules.
+    // @ts-expect-error vitest resolves the query string to a fresh module; TypeScript cannot resolve it.
     const copy = (await import('../src/errors.js?second-copy')) as typeof import('../src/errors.js');
     expect(copy.MeshlessError).not.toBe(MeshlessError);
     const foreign = new copy.MeshlessError('ERR_MESHLESS_PEM_INVALID', 'from the other copy');
