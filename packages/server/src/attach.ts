@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { channels, identityFromCertificate, type TlsMaterial } from '@meshless/core';
+import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
+import { classifyHandshakeFailure } from './handshake-failure.js';
+import { type MeshlessServerOptions, validateServerOptions } from './options.js';
+import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
+import { secureContextOptions } from './secure-context.js';
+import { closeUntrusted, trustChanged } from './trust-change.js';
+
+const connectionChannel = diagnostics.channel(channels.connection);
+const handshakeFailureChannel = diagnostics.channel(channels.handshakeFailure);
+const authorizationChannel = diagnostics.channel(channels.authorization);
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The TLS options a meshless server is created with, for frameworks that create the server themselves. */
+export interface MeshlessTlsOptions {
+  cert: string;
+  key: string;
+  ca: string;
+  requestCert: true;
+  rejectUnauthorized: true;
+  ticketKeys: Buffer;
+  handshakeTimeout: number;
+  minVersion: 'TLSv1.2';
+  maxVersion: 'TLSv1.3';
+  ciphers: string;
+  honorCipherOrder: boolean;
+  ecdhCurve: string;
+}
+
+/**
+ * The TLS options to create a server with (strict mutual TLS from the source's current material and
+ * the secure defaults). Use it with {@link attachMeshless} when a framework creates the server;
+ * `createServer` does both for you.
+ *
+ * @example
+ * ```ts
+ * const meshless = { source, authorize: authorize.any() };
+ * const server = https.createServer({ ...meshlessTlsOptions(meshless) }, app);
+ * attachMeshless(server, meshless);
+ * ```
+ */
+export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsOptions {
+  validateServerOptions(options);
+  const ticketKeys = ticketKeysFor(options);
+  return {
+    ...(secureContextOptions(options.source.current(), ticketKeys) as Omit<MeshlessTlsOptions, 'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout'>),
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+}
+
+// Ticket keys must be the same for the options a server starts with and every later rotation.
+const generatedTicketKeys = new WeakMap<object, Buffer>();
+function ticketKeysFor(options: MeshlessServerOptions): Buffer {
+  if (options.ticketKeys) return options.ticketKeys;
+  let keys = generatedTicketKeys.get(options);
+  if (!keys) {
+    keys = randomBytes(48);
+    generatedTicketKeys.set(options, keys);
+  }
+  return keys;
+}
+
+/**
+ * Wires meshless into an existing TLS server (node:https, node:http2, or a framework's): reads each
+ * connection's peer identity once, authorizes requests (403 for a denied peer), follows the source's
+ * rotations with `setSecureContext` (full options, stable ticket keys), and reports on the
+ * diagnostics channels. The server must have been created with {@link meshlessTlsOptions}.
+ *
+ * @example
+ * ```ts
+ * const meshless = { source, authorize: authorize.id('spiffe://example.org/ns/prod/sa/orders') };
+ * const server = https.createServer(meshlessTlsOptions(meshless), app);
+ * attachMeshless(server, meshless);
+ * ```
+ */
+export function attachMeshless(server: TlsServer, options: MeshlessServerOptions): void {
+  validateServerOptions(options);
+  const { source, authorize } = options;
+  const ticketKeys = ticketKeysFor(options);
+  const closeDenied = options.closeDenied ?? false;
+  const closeOnTrustChange = options.closeOnTrustChange ?? true;
+  const sockets = new Set<TLSSocket>();
+  const sessions = new Set<Http2Session>();
+
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    const state = readConnectionState(socket, authorize);
+    setConnectionState(socket, state);
+    if (connectionChannel.hasSubscribers) publishConnection(socket, state);
+    if (closeDenied && state.decision && !state.decision.allowed) {
+      publishDecision(state, true);
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    if (handshakeFailureChannel.hasSubscribers) {
+      const reason = classifyHandshakeFailure(error, socket?.authorizationError);
+      handshakeFailureChannel.publish({ reason, error, verifyError: socket?.authorizationError, remoteAddress: socket?.remoteAddress });
+    }
+  });
+
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+
+  const onUpdate = (material: TlsMaterial, previous: TlsMaterial) => {
+    server.setSecureContext(secureContextOptions(material, ticketKeys));
+    if (closeOnTrustChange && trustChanged(previous, material)) closeUntrusted(material, sockets, sessions);
+  };
+  source.on('update', onUpdate);
+  server.once('close', () => source.off('update', onUpdate));
+  guardRequests(server);
+}
+
+function readConnectionState(socket: TLSSocket, authorize: MeshlessServerOptions['authorize']): ConnectionState {
+  // rejectUnauthorized is on: a connection that got here presented a certificate OpenSSL verified.
+  const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+  const peer = cert ? identityFromCertificate(cert) : undefined;
+  return { security: peer ? 'mtls' : 'tls', peer, decision: authorize(peer) };
+}
+
+function publishConnection(socket: TLSSocket, state: ConnectionState): void {
+  connectionChannel.publish({
+    security: state.security,
+    peer: state.peer,
+    protocol: socket.getProtocol(),
+    cipher: socket.getCipher()?.name,
+    resumed: socket.isSessionReused(),
+    remoteAddress: socket.remoteAddress,
+  });
+}
+
+function publishDecision(state: ConnectionState, connectionClosed: boolean): void {
+  if (!authorizationChannel.hasSubscribers || !state.decision) return;
+  authorizationChannel.publish({
+    decision: state.decision.allowed ? 'allow' : 'deny',
+    enforced: true,
+    reason: state.decision.reason,
+    peer: state.peer,
+    security: state.security,
+    connectionClosed,
+  });
+}
+
+// The refusal for a request, or undefined to let it through. Decided per connection, read per request.
+function refusalFor(state: ConnectionState | undefined): Refusal | undefined {
+  if (!state?.peer || !state.decision) return unauthenticated('no verified peer certificate');
+  return state.decision.allowed ? undefined : forbidden(state.decision.reason);
+}
+
+// Requests are guarded where the server emits them, so the check holds however the application's
+// listener was attached (constructor argument, server.on('request'), a framework).
+function guardRequests(server: TlsServer): void {
+  const emit = server.emit;
+  server.emit = function guardedEmit(this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request') {
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const state = connectionStateOf(req.socket);
+      if (authorizationChannel.hasSubscribers) publishDecision(state ?? missingState, false);
+      const refusal = refusalFor(state);
+      if (refusal) {
+        refuseResponse(res, refusal);
+        return true;
+      }
+    } else if (event === 'stream') {
+      const [stream] = args as [ServerHttp2Stream];
+      const refusal = refusalFor(connectionStateOf(stream.session?.socket));
+      if (refusal) {
+        // The compatibility 'request' that would follow is never emitted for a refused stream.
+        refuseStream(stream, refusal);
+        return true;
+      }
+    }
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  } as typeof server.emit;
+}
+
+const missingState: ConnectionState = { security: 'plaintext', peer: undefined, decision: undefined };

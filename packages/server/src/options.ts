@@ -1,0 +1,63 @@
+import type { Authorizer, CertificateSource } from '@meshless/core';
+
+/** How a meshless server treats clients. */
+export type ServerMode = 'strict';
+
+/** The meshless part of a server's options; the rest are node:https / node:http2 options. */
+export interface MeshlessServerOptions {
+  /** Where the server's certificate, key and trust bundle come from; rotation follows its `update` events. */
+  source: CertificateSource;
+  /**
+   * Decides which verified peers may make requests. Required: pass `authorize.any()` to accept every
+   * peer the trust bundle vouches for, on purpose.
+   */
+  authorize: Authorizer;
+  /**
+   * `strict` (default): every client must present a certificate that verifies against the source's
+   * bundle, or the handshake fails.
+   */
+  mode?: ServerMode;
+  /**
+   * Close the connection of a verified peer that the authorizer denies, right after the handshake,
+   * instead of answering 403 to each of its requests. Default false.
+   */
+  closeDenied?: boolean;
+  /**
+   * When the trust bundle changes, close connections whose peer chains to a root that is no longer
+   * trusted: idle ones at once, busy HTTP/1.1 ones after the response in flight, HTTP/2 sessions
+   * gracefully. Default true.
+   */
+  closeOnTrustChange?: boolean;
+  /**
+   * 48 bytes of TLS session ticket keys. Default: generated per server. Kept across rotations so
+   * clients keep resuming; share them between the workers of a cluster.
+   */
+  ticketKeys?: Buffer;
+  /** Milliseconds a client may take to complete the TLS handshake. Default 10 000. */
+  handshakeTimeout?: number;
+}
+
+const MODES: readonly ServerMode[] = ['strict'];
+
+/** Throws TypeError for options a server cannot start with. */
+export function validateServerOptions(options: MeshlessServerOptions): void {
+  if (!options || typeof options !== 'object') throw new TypeError('meshless server: options are required');
+  const { source, authorize, mode, ticketKeys } = options;
+  if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
+    throw new TypeError('meshless server: options.source must be a CertificateSource (for example from watchCertificateFiles)');
+  }
+  if (typeof authorize !== 'function') {
+    throw new TypeError('meshless server: options.authorize is required (use authorize.any() to accept every verified peer)');
+  }
+  if (mode !== undefined && !MODES.includes(mode)) {
+    throw new TypeError(`meshless server: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+  }
+  if (ticketKeys !== undefined && (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48)) {
+    throw new TypeError('meshless server: options.ticketKeys must be a 48-byte Buffer');
+  }
+  for (const forbidden of ['rejectUnauthorized', 'requestCert', 'cert', 'key', 'ca', 'pfx'] as const) {
+    if (forbidden in options) {
+      throw new TypeError(`meshless server: options.${forbidden} is managed by meshless from options.source and mode; remove it`);
+    }
+  }
+}

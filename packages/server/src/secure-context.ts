@@ -1,0 +1,16 @@
+import { secureTlsDefaults, type TlsMaterial } from '@meshless/core';
+import type { SecureContextOptions } from 'node:tls';
+
+/**
+ * The full set of secure context options for one material. `server.setSecureContext()` resets every
+ * option it is not given, so rotation always passes this whole set, ticket keys included.
+ */
+export function secureContextOptions(material: TlsMaterial, ticketKeys: Buffer): SecureContextOptions {
+  return {
+    ...secureTlsDefaults,
+    cert: material.certPem,
+    key: material.keyPem,
+    ca: material.caPem,
+    ticketKeys,
+  };
+}
