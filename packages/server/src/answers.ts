@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 
 /** The two refusals: no verified peer (401) and a verified peer that is not allowed (403). */
-export type Refusal = { status: 401; error: 'peer_unauthenticated'; reason: string } | { status: 403; error: 'peer_forbidden'; reason: string };
+export type Refusal =
+  | { status: 401; error: 'peer_unauthenticated'; reason: string }
+  | { status: 403; error: 'peer_forbidden'; reason: string };
 
 /** A 401 for a request without a verified peer. */
 export function unauthenticated(reason: string): Refusal {
@@ -21,7 +23,10 @@ function bodyOf(refusal: Refusal): string {
 /** Answers an HTTP/1.1 (or HTTP/2 compatibility) request with the refusal as a short JSON body. */
 export function refuseResponse(res: ServerResponse, refusal: Refusal): void {
   const body = bodyOf(refusal);
-  res.writeHead(refusal.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(refusal.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -29,6 +34,10 @@ export function refuseResponse(res: ServerResponse, refusal: Refusal): void {
 export function refuseStream(stream: ServerHttp2Stream, refusal: Refusal): void {
   const body = bodyOf(refusal);
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ':status': refusal.status, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  stream.respond({
+    ':status': refusal.status,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   stream.end(body);
 }

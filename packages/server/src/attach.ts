@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
-import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import { channels, identityFromCertificate, type TlsMaterial } from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
 import { classifyHandshakeFailure } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
+import { servePlaintextToo } from './permissive.js';
 import { secureContextOptions } from './secure-context.js';
 import { closeUntrusted, trustChanged } from './trust-change.js';
 
@@ -23,7 +24,7 @@ export interface MeshlessTlsOptions {
   key: string;
   ca: string;
   requestCert: true;
-  rejectUnauthorized: true;
+  rejectUnauthorized: boolean;
   ticketKeys: Buffer;
   handshakeTimeout: number;
   minVersion: 'TLSv1.2';
@@ -49,9 +50,15 @@ export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsO
   validateServerOptions(options);
   const ticketKeys = ticketKeysFor(options);
   return {
-    ...(secureContextOptions(options.source.current(), ticketKeys) as Omit<MeshlessTlsOptions, 'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout'>),
+    ...(secureContextOptions(options.source.current(), ticketKeys) as Omit<
+      MeshlessTlsOptions,
+      'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout'
+    >),
     requestCert: true,
-    rejectUnauthorized: true,
+    // Strict: OpenSSL refuses a missing certificate and Node closes an unverified one. Permissive must
+    // let certificate-less TLS clients in, so Node's check is replaced by meshless's own in
+    // 'secureConnection' (refuseUnverified), which still closes every unverified certificate.
+    rejectUnauthorized: (options.mode ?? 'strict') === 'strict',
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
 }
@@ -87,14 +94,16 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const ticketKeys = ticketKeysFor(options);
   const closeDenied = options.closeDenied ?? false;
   const closeOnTrustChange = options.closeOnTrustChange ?? true;
+  const permissive = options.mode === 'permissive';
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<Http2Session>();
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    if (permissive && refuseUnverified(socket)) return;
     const state = readConnectionState(socket, authorize);
     setConnectionState(socket, state);
     if (connectionChannel.hasSubscribers) publishConnection(socket, state);
-    if (closeDenied && state.decision && !state.decision.allowed) {
+    if (closeDenied && state.peer && state.decision && !state.decision.allowed) {
       publishDecision(state, true);
       socket.destroy();
       return;
@@ -106,7 +115,12 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     if (handshakeFailureChannel.hasSubscribers) {
       const reason = classifyHandshakeFailure(error, socket?.authorizationError);
-      handshakeFailureChannel.publish({ reason, error, verifyError: socket?.authorizationError, remoteAddress: socket?.remoteAddress });
+      handshakeFailureChannel.publish({
+        reason,
+        error,
+        verifyError: socket?.authorizationError,
+        remoteAddress: socket?.remoteAddress,
+      });
     }
   });
 
@@ -121,14 +135,43 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   };
   source.on('update', onUpdate);
   server.once('close', () => source.off('update', onUpdate));
-  guardRequests(server);
+  guardRequests(server, permissive);
+  if (permissive) {
+    servePlaintextToo(server, {
+      http2: isHttp2Server(server),
+      timeoutMs: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    });
+  }
 }
 
-function readConnectionState(socket: TLSSocket, authorize: MeshlessServerOptions['authorize']): ConnectionState {
-  // rejectUnauthorized is on: a connection that got here presented a certificate OpenSSL verified.
+// Fail closed in permissive mode: a client that presents a certificate that does not verify is
+// refused, never downgraded to an unauthenticated TLS connection.
+function refuseUnverified(socket: TLSSocket): boolean {
+  if (socket.authorized || !socket.getPeerX509Certificate()) return false;
+  if (handshakeFailureChannel.hasSubscribers) {
+    const error = Object.assign(
+      new Error(`client certificate did not verify: ${socket.authorizationError}`),
+      { code: String(socket.authorizationError) },
+    );
+    handshakeFailureChannel.publish({
+      reason: classifyHandshakeFailure(error, socket.authorizationError),
+      error,
+      verifyError: socket.authorizationError,
+      remoteAddress: socket.remoteAddress,
+    });
+  }
+  socket.destroy();
+  return true;
+}
+
+function readConnectionState(
+  socket: TLSSocket,
+  authorize: MeshlessServerOptions['authorize'],
+): ConnectionState {
+  // Only a certificate OpenSSL verified against the bundle makes a peer.
   const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
   const peer = cert ? identityFromCertificate(cert) : undefined;
-  return { security: peer ? 'mtls' : 'tls', peer, decision: authorize(peer) };
+  return { security: peer ? 'mtls' : 'tls', peer, decision: peer ? authorize(peer) : undefined };
 }
 
 function publishConnection(socket: TLSSocket, state: ConnectionState): void {
@@ -155,28 +198,30 @@ function publishDecision(state: ConnectionState, connectionClosed: boolean): voi
 }
 
 // The refusal for a request, or undefined to let it through. Decided per connection, read per request.
-function refusalFor(state: ConnectionState | undefined): Refusal | undefined {
-  if (!state?.peer || !state.decision) return unauthenticated('no verified peer certificate');
+// In permissive mode, requests without a verified peer pass: route middleware decides about them.
+function refusalFor(state: ConnectionState | undefined, permissive: boolean): Refusal | undefined {
+  if (!state?.peer || !state.decision)
+    return permissive ? undefined : unauthenticated('no verified peer certificate');
   return state.decision.allowed ? undefined : forbidden(state.decision.reason);
 }
 
 // Requests are guarded where the server emits them, so the check holds however the application's
 // listener was attached (constructor argument, server.on('request'), a framework).
-function guardRequests(server: TlsServer): void {
+function guardRequests(server: TlsServer, permissive: boolean): void {
   const emit = server.emit;
   server.emit = function guardedEmit(this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'request') {
       const [req, res] = args as [IncomingMessage, ServerResponse];
       const state = connectionStateOf(req.socket);
-      if (authorizationChannel.hasSubscribers) publishDecision(state ?? missingState, false);
-      const refusal = refusalFor(state);
+      if (authorizationChannel.hasSubscribers && state?.decision) publishDecision(state, false);
+      const refusal = refusalFor(state, permissive);
       if (refusal) {
         refuseResponse(res, refusal);
         return true;
       }
     } else if (event === 'stream') {
       const [stream] = args as [ServerHttp2Stream];
-      const refusal = refusalFor(connectionStateOf(stream.session?.socket));
+      const refusal = refusalFor(connectionStateOf(stream.session?.socket), permissive);
       if (refusal) {
         // The compatibility 'request' that would follow is never emitted for a refused stream.
         refuseStream(stream, refusal);
@@ -187,4 +232,7 @@ function guardRequests(server: TlsServer): void {
   } as typeof server.emit;
 }
 
-const missingState: ConnectionState = { security: 'plaintext', peer: undefined, decision: undefined };
+// node:http2 does not export its server class; only HTTP/2 servers have updateSettings().
+function isHttp2Server(server: TlsServer): boolean {
+  return typeof (server as unknown as { updateSettings?: unknown }).updateSettings === 'function';
+}

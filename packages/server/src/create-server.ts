@@ -1,18 +1,36 @@
+import type { RequestListener } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { RequestListener } from 'node:http';
 import { attachMeshless, meshlessTlsOptions } from './attach.js';
 import type { MeshlessServerOptions } from './options.js';
 
 /** Options of {@link createServer}: meshless's plus any node:https server option except the TLS material. */
-export type CreateServerOptions = MeshlessServerOptions & Omit<https.ServerOptions, 'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'>;
+export type CreateServerOptions = MeshlessServerOptions &
+  Omit<
+    https.ServerOptions,
+    'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'
+  >;
 
 /** Options of {@link createSecureServer}: meshless's plus any node:http2 secure server option except the TLS material. */
-export type CreateSecureServerOptions = MeshlessServerOptions & Omit<http2.SecureServerOptions, 'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'>;
+export type CreateSecureServerOptions = MeshlessServerOptions &
+  Omit<
+    http2.SecureServerOptions,
+    'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'
+  >;
 
-const MESHLESS_KEYS = ['source', 'authorize', 'mode', 'closeDenied', 'closeOnTrustChange', 'ticketKeys', 'handshakeTimeout'] as const;
+const MESHLESS_KEYS = [
+  'source',
+  'authorize',
+  'mode',
+  'closeDenied',
+  'closeOnTrustChange',
+  'ticketKeys',
+  'handshakeTimeout',
+] as const;
 
-function split<T extends MeshlessServerOptions>(options: T): [MeshlessServerOptions, Record<string, unknown>] {
+function split<T extends MeshlessServerOptions>(
+  options: T,
+): [MeshlessServerOptions, Record<string, unknown>] {
   const rest: Record<string, unknown> = { ...(options as unknown as Record<string, unknown>) };
   for (const key of MESHLESS_KEYS) delete rest[key];
   return [options, rest];
@@ -62,7 +80,10 @@ export function createSecureServer(
   listener?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
 ): http2.Http2SecureServer {
   const [meshless, rest] = split(options);
-  const server = http2.createSecureServer({ allowHTTP1: true, ...rest, ...meshlessTlsOptions(meshless) }, listener);
+  const server = http2.createSecureServer(
+    { allowHTTP1: true, ...rest, ...meshlessTlsOptions(meshless) },
+    listener,
+  );
   attachMeshless(server, meshless);
   return server;
 }

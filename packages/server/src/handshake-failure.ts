@@ -1,5 +1,11 @@
 /** Why a TLS handshake failed, in the few buckets an operator alerts on. */
-export type HandshakeFailureReason = 'no_certificate' | 'unknown_ca' | 'expired' | 'bad_certificate' | 'timeout' | 'protocol';
+export type HandshakeFailureReason =
+  | 'no_certificate'
+  | 'unknown_ca'
+  | 'expired'
+  | 'bad_certificate'
+  | 'timeout'
+  | 'protocol';
 
 const UNKNOWN_CA = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
@@ -22,18 +28,31 @@ const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
  * server.on('tlsClientError', (err, socket) => log.warn(classifyHandshakeFailure(err, socket.authorizationError)));
  * ```
  */
-export function classifyHandshakeFailure(error: Error & { code?: string }, authorizationError?: string | Error | null): HandshakeFailureReason {
-  const verify = typeof authorizationError === 'string' ? authorizationError : (authorizationError as { code?: string } | null | undefined)?.code;
+export function classifyHandshakeFailure(
+  error: Error & { code?: string },
+  authorizationError?: string | Error | null,
+): HandshakeFailureReason {
+  const verify =
+    typeof authorizationError === 'string'
+      ? authorizationError
+      : (authorizationError as { code?: string } | null | undefined)?.code;
   if (verify) {
     if (EXPIRED.has(verify)) return 'expired';
     if (UNKNOWN_CA.has(verify)) return 'unknown_ca';
     return 'bad_certificate';
   }
   const text = `${error.code ?? ''} ${error.message}`.toLowerCase();
-  if (text.includes('did not return a certificate') || text.includes('certificate_required')) return 'no_certificate';
+  if (text.includes('did not return a certificate') || text.includes('certificate_required'))
+    return 'no_certificate';
   if (text.includes('timed out') || text.includes('timeout')) return 'timeout';
   if (text.includes('expired')) return 'expired';
-  if (text.includes('unknown ca') || text.includes('unable to get local issuer') || text.includes('self signed') || text.includes('unable to verify')) return 'unknown_ca';
+  if (
+    text.includes('unknown ca') ||
+    text.includes('unable to get local issuer') ||
+    text.includes('self signed') ||
+    text.includes('unable to verify')
+  )
+    return 'unknown_ca';
   if (text.includes('certificate')) return 'bad_certificate';
   return 'protocol';
 }

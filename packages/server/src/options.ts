@@ -1,7 +1,7 @@
 import type { Authorizer, CertificateSource } from '@meshless/core';
 
 /** How a meshless server treats clients. */
-export type ServerMode = 'strict';
+export type ServerMode = 'strict' | 'permissive';
 
 /** The meshless part of a server's options; the rest are node:https / node:http2 options. */
 export interface MeshlessServerOptions {
@@ -15,6 +15,10 @@ export interface MeshlessServerOptions {
   /**
    * `strict` (default): every client must present a certificate that verifies against the source's
    * bundle, or the handshake fails.
+   * `permissive`: for a gradual rollout, like Istio's PERMISSIVE. The same port also serves plaintext
+   * HTTP and TLS clients without a certificate (`securityOf()` says `plaintext` or `tls`; `peerOf()`
+   * is undefined for them, and the server-level authorizer does not apply, so route middleware
+   * decides). A certificate that is presented must still verify: it is never downgraded.
    */
   mode?: ServerMode;
   /**
@@ -33,31 +37,42 @@ export interface MeshlessServerOptions {
    * clients keep resuming; share them between the workers of a cluster.
    */
   ticketKeys?: Buffer;
-  /** Milliseconds a client may take to complete the TLS handshake. Default 10 000. */
+  /**
+   * Milliseconds a client may take to complete the TLS handshake (and, in permissive mode, to send
+   * its first bytes). Default 10 000.
+   */
   handshakeTimeout?: number;
 }
 
-const MODES: readonly ServerMode[] = ['strict'];
+const MODES: readonly ServerMode[] = ['strict', 'permissive'];
 
 /** Throws TypeError for options a server cannot start with. */
 export function validateServerOptions(options: MeshlessServerOptions): void {
   if (!options || typeof options !== 'object') throw new TypeError('meshless server: options are required');
   const { source, authorize, mode, ticketKeys } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
-    throw new TypeError('meshless server: options.source must be a CertificateSource (for example from watchCertificateFiles)');
+    throw new TypeError(
+      'meshless server: options.source must be a CertificateSource (for example from watchCertificateFiles)',
+    );
   }
   if (typeof authorize !== 'function') {
-    throw new TypeError('meshless server: options.authorize is required (use authorize.any() to accept every verified peer)');
+    throw new TypeError(
+      'meshless server: options.authorize is required (use authorize.any() to accept every verified peer)',
+    );
   }
   if (mode !== undefined && !MODES.includes(mode)) {
-    throw new TypeError(`meshless server: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+    throw new TypeError(
+      `meshless server: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
+    );
   }
   if (ticketKeys !== undefined && (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48)) {
     throw new TypeError('meshless server: options.ticketKeys must be a 48-byte Buffer');
   }
   for (const forbidden of ['rejectUnauthorized', 'requestCert', 'cert', 'key', 'ca', 'pfx'] as const) {
     if (forbidden in options) {
-      throw new TypeError(`meshless server: options.${forbidden} is managed by meshless from options.source and mode; remove it`);
+      throw new TypeError(
+        `meshless server: options.${forbidden} is managed by meshless from options.source and mode; remove it`,
+      );
     }
   }
 }

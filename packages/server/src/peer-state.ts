@@ -1,5 +1,5 @@
-import type { AuthorizationDecision, PeerIdentity } from '@meshless/core';
 import type { Socket } from 'node:net';
+import type { AuthorizationDecision, PeerIdentity } from '@meshless/core';
 
 /** How a connection is secured: mutual TLS, TLS without a client certificate, or none. */
 export type SecurityLabel = 'mtls' | 'tls' | 'plaintext';

@@ -1,5 +1,5 @@
-import { secureTlsDefaults, type TlsMaterial } from '@meshless/core';
 import type { SecureContextOptions } from 'node:tls';
+import { secureTlsDefaults, type TlsMaterial } from '@meshless/core';
 
 /**
  * The full set of secure context options for one material. `server.setSecureContext()` resets every

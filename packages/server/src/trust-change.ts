@@ -1,7 +1,7 @@
-import type { TlsMaterial } from '@meshless/core';
 import type { X509Certificate } from 'node:crypto';
 import type { Http2Session } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import type { TlsMaterial } from '@meshless/core';
 import { connectionStateOf } from './peer-state.js';
 
 /** Whether two materials trust a different set of roots. */
@@ -28,7 +28,11 @@ function anchorFingerprint(socket: TLSSocket): string | undefined {
  * connections at once, busy ones after the response in flight, HTTP/2 sessions gracefully (GOAWAY,
  * in-flight streams finish). Returns how many were closed or marked.
  */
-export function closeUntrusted(material: TlsMaterial, sockets: Iterable<TLSSocket>, sessions: Iterable<Http2Session>): number {
+export function closeUntrusted(
+  material: TlsMaterial,
+  sockets: Iterable<TLSSocket>,
+  sessions: Iterable<Http2Session>,
+): number {
   const trusted = new Set(material.roots.map((root) => root.fingerprint256));
   const isUntrusted = (socket: TLSSocket) => {
     if (!connectionStateOf(socket)?.peer) return false;
@@ -56,7 +60,15 @@ export function closeUntrusted(material: TlsMaterial, sockets: Iterable<TLSSocke
 
 // Node's HTTP/1.1 server keeps the response in progress on the socket; none means the connection is idle.
 function closeHttp1WhenIdle(socket: TLSSocket): void {
-  const response = (socket as unknown as { _httpMessage?: { headersSent: boolean; shouldKeepAlive: boolean; once: (e: string, f: () => void) => void } })._httpMessage;
+  const response = (
+    socket as unknown as {
+      _httpMessage?: {
+        headersSent: boolean;
+        shouldKeepAlive: boolean;
+        once: (e: string, f: () => void) => void;
+      };
+    }
+  )._httpMessage;
   if (!response) {
     socket.destroy();
     return;

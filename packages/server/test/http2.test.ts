@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, loadMaterial, type MemorySource, memorySource } from '@meshless/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
 import { createSecureServer, peerOf, securityOf } from '../src/index.js';
 import { close, get, handshakeError, listen } from './helpers.js';
@@ -19,10 +19,18 @@ beforeAll(async () => {
   root = await makeRoot();
   orders = await makeLeaf(root, { uris: [ORDERS] });
   intruder = await makeLeaf(root, { uris: ['spiffe://example.org/ns/prod/sa/intruder'] });
-  source = memorySource(loadMaterial(materialOf(await makeLeaf(root, { uris: ['spiffe://example.org/ns/prod/sa/billing'] }))));
+  source = memorySource(
+    loadMaterial(materialOf(await makeLeaf(root, { uris: ['spiffe://example.org/ns/prod/sa/billing'] }))),
+  );
   server = createSecureServer({ source, authorize: authorize.id(ORDERS) }, (req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ peer: peerOf(req)?.spiffeId?.toString(), security: securityOf(req), version: req.httpVersion }));
+    res.end(
+      JSON.stringify({
+        peer: peerOf(req)?.spiffeId?.toString(),
+        security: securityOf(req),
+        version: req.httpVersion,
+      }),
+    );
   });
   port = await listen(server);
 });

@@ -5,8 +5,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { authorize, channels, loadMaterial, type MemorySource, memorySource } from '@meshless/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, channels, loadMaterial, memorySource, type MemorySource } from '@meshless/core';
 import { makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
 import { createServer, peerOf, securityOf } from '../src/index.js';
 import { close, get, handshakeError, listen, within } from './helpers.js';
@@ -34,7 +34,11 @@ beforeAll(async () => {
   orders = await makeLeaf(root, { uris: [ORDERS] });
   intruder = await makeLeaf(root, { uris: ['spiffe://example.org/ns/prod/sa/intruder'] });
   foreigner = await makeLeaf(foreignRoot, { uris: [ORDERS] });
-  expired = await makeLeaf(root, { uris: [ORDERS], notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - HOUR) });
+  expired = await makeLeaf(root, {
+    uris: [ORDERS],
+    notBefore: new Date(Date.now() - 2 * HOUR),
+    notAfter: new Date(Date.now() - HOUR),
+  });
   source = memorySource(loadMaterial(materialOf(billing)));
   server = createServer({ source, authorize: authorize.id(ORDERS) }, (req, res) => {
     res.setHeader('content-type', 'application/json');
@@ -75,9 +79,14 @@ describe('createServer (strict)', () => {
     diagnostics.subscribe(channels.handshakeFailure, onFailure);
     try {
       const noCert = await handshakeError(port, { ca: root.rootPem });
-      const foreign = await handshakeError(port, { cert: foreigner.chainPem, key: foreigner.keyPem, ca: root.rootPem });
+      const foreign = await handshakeError(port, {
+        cert: foreigner.chainPem,
+        key: foreigner.keyPem,
+        ca: root.rootPem,
+      });
       const old = await handshakeError(port, as(expired));
-      for (const error of [noCert, foreign, old]) expect(error.code).toMatch(/ERR_SSL|ECONNRESET|ECLOSED|EPIPE/);
+      for (const error of [noCert, foreign, old])
+        expect(error.code).toMatch(/ERR_SSL|ECONNRESET|ECLOSED|EPIPE/);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       diagnostics.unsubscribe(channels.handshakeFailure, onFailure);
@@ -110,7 +119,7 @@ describe('createServer (strict)', () => {
       const ticket = (await get(port, '/', as(orders))).session;
       const next = await makeLeaf(root, { uris: [BILLING], ipAddresses: ['127.0.0.1'] });
       expect(source.set(loadMaterial(materialOf(next)))).toBe(true);
-      const fresh = await get(port, "/", as(orders));
+      const fresh = await get(port, '/', as(orders));
 
       expect(fresh.serverSerial).toBe(next.cert.serialNumber.toUpperCase());
       expect(fresh.serverSerial).not.toBe(before.serverSerial);
@@ -132,8 +141,16 @@ describe('createServer (strict)', () => {
       await writeFile(join(dir, 'key.pem'), orders.keyPem);
       await writeFile(join(dir, 'ca.pem'), root.rootPem);
       const { stdout } = await promisify(execFile)('curl', [
-        '--silent', '--show-error', '--max-time', '10',
-        '--cacert', join(dir, 'ca.pem'), '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'),
+        '--silent',
+        '--show-error',
+        '--max-time',
+        '10',
+        '--cacert',
+        join(dir, 'ca.pem'),
+        '--cert',
+        join(dir, 'cert.pem'),
+        '--key',
+        join(dir, 'key.pem'),
         `https://127.0.0.1:${port}/`,
       ]);
       expect(JSON.parse(stdout)).toEqual({ peer: ORDERS, security: 'mtls' });
@@ -145,7 +162,9 @@ describe('createServer (strict)', () => {
   it('refuses bad options with a TypeError', () => {
     const ok = { source, authorize: authorize.any() };
     expect(() => createServer({ source } as never)).toThrow(/authorize is required/);
-    expect(() => createServer({ authorize: authorize.any() } as never)).toThrow(/source must be a CertificateSource/);
+    expect(() => createServer({ authorize: authorize.any() } as never)).toThrow(
+      /source must be a CertificateSource/,
+    );
     expect(() => createServer({ ...ok, mode: 'lenient' as never })).toThrow(TypeError);
     expect(() => createServer({ ...ok, rejectUnauthorized: false } as never)).toThrow(/managed by meshless/);
     expect(() => createServer({ ...ok, ticketKeys: Buffer.alloc(10) })).toThrow(/48-byte/);
@@ -155,7 +174,10 @@ describe('createServer (strict)', () => {
 describe('createServer options', () => {
   it('closeDenied closes a denied peer at the handshake instead of answering 403', async () => {
     const strictSource = memorySource(loadMaterial(materialOf(billing)));
-    const closing = createServer({ source: strictSource, authorize: authorize.id(ORDERS), closeDenied: true }, (_req, res) => res.end('ok'));
+    const closing = createServer(
+      { source: strictSource, authorize: authorize.id(ORDERS), closeDenied: true },
+      (_req, res) => res.end('ok'),
+    );
     const closingPort = await listen(closing);
     try {
       expect((await get(closingPort, '/', as(orders))).status).toBe(200);
@@ -171,7 +193,9 @@ describe('createServer options', () => {
     const newOrders = await makeLeaf(newRoot, { uris: [ORDERS] });
     const newBilling = await makeLeaf(newRoot, { uris: [BILLING] });
     const trustSource = memorySource(loadMaterial(materialOf(billing)));
-    const trusting = createServer({ source: trustSource, authorize: authorize.id(ORDERS) }, (_req, res) => res.end('ok'));
+    const trusting = createServer({ source: trustSource, authorize: authorize.id(ORDERS) }, (_req, res) =>
+      res.end('ok'),
+    );
     const trustingPort = await listen(trusting);
     // Clients trust both roots for the server, so that only the server's trust in clients changes.
     const bothRoots = root.rootPem + newRoot.rootPem;
