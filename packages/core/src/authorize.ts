@@ -5,6 +5,20 @@ import { parseSpiffeId, parseTrustDomain, type SpiffeId, type TrustDomain } from
 export interface AuthorizationDecision {
   readonly allowed: boolean;
   readonly reason: string;
+  /**
+   * `false` when the decision was made in audit mode ({@link authorize.audit}): the peer is allowed,
+   * and `wouldAllow` says what enforcement would have decided.
+   */
+  readonly enforced?: boolean;
+  readonly wouldAllow?: boolean;
+}
+
+/** What an audit-mode authorizer reports for each decision it did not enforce. */
+export interface AuditRecord {
+  readonly peer: PeerIdentity | undefined;
+  /** What enforcement would have decided. */
+  readonly wouldAllow: boolean;
+  readonly reason: string;
 }
 
 /**
@@ -219,6 +233,40 @@ function allOf(...authorizers: Authorizer[]): Authorizer {
   };
 }
 
+/**
+ * Audit mode: wraps an authorizer so that every peer is allowed, while the decision enforcement
+ * would have taken is recorded (in the returned decision, on the `meshless:authorization`
+ * diagnostics channel through the server or middleware that asked, and through `onDecision`). Lets
+ * a team see who would be refused before refusing anyone, like Linkerd's audit policy.
+ *
+ * @example
+ * ```ts
+ * const policy = authorize.audit(authorize.id('spiffe://example.org/ns/prod/sa/orders'), {
+ *   onDecision: (record) => { if (!record.wouldAllow) log.warn('would deny', record.reason); },
+ * });
+ * createServer({ source, authorize: policy }, app);
+ * ```
+ */
+function audit(
+  authorizer: Authorizer,
+  options: { onDecision?: (record: AuditRecord) => void } = {},
+): Authorizer {
+  assertFunctions([authorizer], 'authorize.audit');
+  const { onDecision } = options;
+  if (onDecision !== undefined && typeof onDecision !== 'function')
+    throw new TypeError('authorize.audit: onDecision must be a function');
+  return (peer) => {
+    const decision = authorizer(peer);
+    onDecision?.({ peer, wouldAllow: decision.allowed, reason: decision.reason });
+    return Object.freeze({
+      allowed: true,
+      reason: decision.allowed ? decision.reason : `audit: would deny: ${decision.reason}`,
+      enforced: false,
+      wouldAllow: decision.allowed,
+    });
+  };
+}
+
 function assertFunctions(authorizers: unknown[], where: string): void {
   if (authorizers.some((a) => typeof a !== 'function'))
     throw new TypeError(`${where} takes authorizer functions`);
@@ -237,4 +285,4 @@ function assertFunctions(authorizers: unknown[], where: string): void {
  * policy(peer); // { allowed: true, reason: '... is allowed' }
  * ```
  */
-export const authorize = Object.freeze({ any, id, oneOf, memberOf, pattern, anyOf, allOf });
+export const authorize = Object.freeze({ any, id, oneOf, memberOf, pattern, anyOf, allOf, audit });

@@ -130,3 +130,31 @@ describe('authorize', () => {
     });
   });
 });
+
+describe('authorize.audit', () => {
+  it('allows everyone, records what enforcement would have decided', () => {
+    const records: { wouldAllow: boolean; reason: string }[] = [];
+    const policy = authorize.audit(authorize.id('spiffe://example.org/ns/prod/sa/web'), {
+      onDecision: (r) => records.push(r),
+    });
+    const denied = policy(peer('spiffe://example.org/ns/prod/sa/db'));
+    expect(denied).toEqual({
+      allowed: true,
+      enforced: false,
+      wouldAllow: false,
+      reason: 'audit: would deny: spiffe://example.org/ns/prod/sa/db is not an allowed SPIFFE ID',
+    });
+    expect(policy(web)).toEqual({
+      allowed: true,
+      enforced: false,
+      wouldAllow: true,
+      reason: 'spiffe://example.org/ns/prod/sa/web is allowed',
+    });
+    expect(policy(undefined).wouldAllow).toBe(false);
+    expect(records.map((r) => r.wouldAllow)).toEqual([false, true, false]);
+  });
+
+  it('refuses a non-function at construction', () => {
+    expect(() => authorize.audit('x' as never)).toThrow(TypeError);
+  });
+});

@@ -3,7 +3,12 @@ import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
-import { channels, identityFromCertificate, type TlsMaterial } from '@meshless/core';
+import {
+  type AuthorizationDecision,
+  channels,
+  identityFromCertificate,
+  type TlsMaterial,
+} from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
 import { classifyHandshakeFailure } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
@@ -188,8 +193,8 @@ function publishConnection(socket: TLSSocket, state: ConnectionState): void {
 function publishDecision(state: ConnectionState, connectionClosed: boolean): void {
   if (!authorizationChannel.hasSubscribers || !state.decision) return;
   authorizationChannel.publish({
-    decision: state.decision.allowed ? 'allow' : 'deny',
-    enforced: true,
+    decision: decisionLabel(state.decision),
+    enforced: state.decision.enforced !== false,
     reason: state.decision.reason,
     peer: state.peer,
     security: state.security,
@@ -235,4 +240,10 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
 // node:http2 does not export its server class; only HTTP/2 servers have updateSettings().
 function isHttp2Server(server: TlsServer): boolean {
   return typeof (server as unknown as { updateSettings?: unknown }).updateSettings === 'function';
+}
+
+/** `allow`, `deny`, or `audit_deny` for a peer that audit mode let through but enforcement would refuse. */
+export function decisionLabel(decision: AuthorizationDecision): 'allow' | 'deny' | 'audit_deny' {
+  if (!decision.allowed) return 'deny';
+  return decision.enforced === false && decision.wouldAllow === false ? 'audit_deny' : 'allow';
 }
