@@ -1,0 +1,15 @@
+export type { CaOptions, CertificateAuthority, IntermediateOptions } from './ca.js';
+export { createCa } from './ca.js';
+export type { CreatedCsr, CsrOptions } from './csr.js';
+export { createCsr } from './csr.js';
+export { parseDuration } from './duration.js';
+export type { IssuedCertificate, IssueOptions, SignedCertificate } from './issue.js';
+export type { KeyAlgorithm } from './keys.js';
+export { KEY_ALGORITHMS } from './keys.js';
+export type { Layout, LayoutPaths } from './layout.js';
+export { LAYOUT_FILES, writeLayout } from './layout.js';
+export type { LoadCaOptions } from './load.js';
+export { loadCa } from './load.js';
+export type { CaPaths } from './save.js';
+export { CA_FILES } from './save.js';
+export type { SignCsrOptions } from './sign-csr.js';
