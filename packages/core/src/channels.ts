@@ -22,6 +22,14 @@ export const channels = Object.freeze({
   expiry: 'meshless:expiry',
   /** A client checked a server: `{ decision, reason, expected?, actual?, resumed }`. */
   serverVerification: 'meshless:server-verification',
+  /**
+   * A server emitted a request (every request, whatever its security, so coverage counts are
+   * complete; the authorization channel only carries requests that had a decision):
+   * `{ security, decision: 'allow' | 'deny' | 'audit_deny' | 'none', peer?, remoteAddress?, userAgent?, method? }`.
+   * `none` means the server made no decision (a plaintext or `tls` request in permissive mode);
+   * `audit_deny` that an audit-mode authorizer let through a peer enforcement would refuse.
+   */
+  request: 'meshless:request',
 });
 
 /** One of the channel names in {@link channels}. */

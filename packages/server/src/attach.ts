@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
@@ -20,6 +20,7 @@ import { closeUntrusted, trustChanged } from './trust-change.js';
 const connectionChannel = diagnostics.channel(channels.connection);
 const handshakeFailureChannel = diagnostics.channel(channels.handshakeFailure);
 const authorizationChannel = diagnostics.channel(channels.authorization);
+const requestChannel = diagnostics.channel(channels.request);
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -202,6 +203,25 @@ function publishDecision(state: ConnectionState, connectionClosed: boolean): voi
   });
 }
 
+// Every request, whatever its security, so that coverage counts are complete. Only called when
+// someone subscribes, so the request path allocates nothing for it otherwise.
+function publishRequest(
+  state: ConnectionState | undefined,
+  refusal: Refusal | undefined,
+  socket: { remoteAddress?: string; encrypted?: boolean } | undefined,
+  userAgent: string | undefined,
+  method: string | undefined,
+): void {
+  requestChannel.publish({
+    security: state?.security ?? (socket?.encrypted ? 'tls' : 'plaintext'),
+    decision: state?.decision ? decisionLabel(state.decision) : refusal ? 'deny' : 'none',
+    peer: state?.peer,
+    remoteAddress: socket?.remoteAddress,
+    userAgent,
+    method,
+  });
+}
+
 // The refusal for a request, or undefined to let it through. Decided per connection, read per request.
 // In permissive mode, requests without a verified peer pass: route middleware decides about them.
 function refusalFor(state: ConnectionState | undefined, permissive: boolean): Refusal | undefined {
@@ -220,13 +240,21 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
       const state = connectionStateOf(req.socket);
       if (authorizationChannel.hasSubscribers && state?.decision) publishDecision(state, false);
       const refusal = refusalFor(state, permissive);
+      // HTTP/2 compatibility requests were already counted as streams.
+      if (requestChannel.hasSubscribers && req.httpVersionMajor !== 2) {
+        publishRequest(state, refusal, req.socket, req.headers['user-agent'], req.method);
+      }
       if (refusal) {
         refuseResponse(res, refusal);
         return true;
       }
     } else if (event === 'stream') {
-      const [stream] = args as [ServerHttp2Stream];
-      const refusal = refusalFor(connectionStateOf(stream.session?.socket), permissive);
+      const [stream, headers] = args as [ServerHttp2Stream, IncomingHttpHeaders | undefined];
+      const state = connectionStateOf(stream.session?.socket);
+      const refusal = refusalFor(state, permissive);
+      if (requestChannel.hasSubscribers) {
+        publishRequest(state, refusal, stream.session?.socket, headers?.['user-agent'], headers?.[':method']);
+      }
       if (refusal) {
         // The compatibility 'request' that would follow is never emitted for a refused stream.
         refuseStream(stream, refusal);
