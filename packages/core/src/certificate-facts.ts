@@ -25,7 +25,17 @@ export interface CertificateFacts {
   signatureHash: string | undefined;
 }
 
-/** Parses a DER certificate into {@link CertificateFacts}; throws what the parsers throw. */
+/**
+ * Parses a DER certificate into {@link CertificateFacts}; throws what the parsers throw. A building
+ * block of `loadMaterial()`, exported for tools that run its checks one by one (`meshless verify`).
+ *
+ * @example
+ * ```ts
+ * const [block] = decodePem(readFileSync('tls.crt'), 'cert');
+ * const leaf = certificateFacts(block.der, block.pem);
+ * leaf.uris; // ['spiffe://example.org/ns/prod/sa/web']
+ * ```
+ */
 export function certificateFacts(der: Uint8Array, pem: string): CertificateFacts {
   const node = new X509Certificate(der);
   const parsed = new x509.X509Certificate(der);

@@ -21,6 +21,12 @@ export interface VerifiedChain {
  *
  * @throws MeshlessError `ERR_MESHLESS_CHAIN_UNTRUSTED`, `ERR_MESHLESS_CERT_EXPIRED`,
  * `ERR_MESHLESS_CERT_NOT_YET_VALID`, `ERR_MESHLESS_SIGNATURE_WEAK` or `ERR_MESHLESS_KEY_WEAK`.
+ * @example
+ * ```ts
+ * const [leaf, ...intermediates] = chainFacts; // from certificateFacts()
+ * const { anchor } = verifyChain(leaf, intermediates, bundleFacts);
+ * anchor.subject; // 'O=meshless dev CA, CN=example.org root'
+ * ```
  */
 export function verifyChain(
   leaf: CertificateFacts,

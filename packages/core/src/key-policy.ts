@@ -7,6 +7,11 @@ const MIN_RSA_BITS = 2048;
 /**
  * Throws `ERR_MESHLESS_KEY_WEAK` for keys meshless refuses: RSA under 2048 bits, EC keys off the
  * NIST P-256/384/521 curves, DSA and DH. Ed25519 and Ed448 are accepted.
+ *
+ * @example
+ * ```ts
+ * assertStrongKey(readPrivateKey(readFileSync('tls.key')), 'key (tls.key)', { input: 'key' });
+ * ```
  */
 export function assertStrongKey(key: KeyObject, what: string, context: Record<string, unknown> = {}): void {
   const type = key.asymmetricKeyType;

@@ -13,7 +13,14 @@ const WEAK_SIGNATURE_OIDS = new Map([
 ]);
 const WEAK_HASHES = new Set(['SHA-1', 'MD5', 'MD2', 'MD4']);
 
-/** Throws `ERR_MESHLESS_SIGNATURE_WEAK` when a certificate is signed with SHA-1 or MD5 (or worse). */
+/**
+ * Throws `ERR_MESHLESS_SIGNATURE_WEAK` when a certificate is signed with SHA-1 or MD5 (or worse).
+ *
+ * @example
+ * ```ts
+ * assertStrongSignature(certificateFacts(block.der, block.pem), 'leaf');
+ * ```
+ */
 export function assertStrongSignature(cert: CertificateFacts, input: string): void {
   const weak =
     WEAK_SIGNATURE_OIDS.get(cert.signatureOid) ??

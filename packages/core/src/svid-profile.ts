@@ -8,6 +8,12 @@ import { x509 } from './x509.js';
  * URI SAN, a SPIFFE ID with a non-root path, CA:false, key usage with digitalSignature and without
  * keyCertSign or cRLSign. A leaf with no SPIFFE URI (an existing DNS/IP PKI) is a valid non-SPIFFE
  * identity, but it still must not be a CA.
+ *
+ * @throws MeshlessError `ERR_MESHLESS_SVID_INVALID` (with `context.rule`) or `ERR_MESHLESS_LEAF_INVALID`.
+ * @example
+ * ```ts
+ * assertLeafProfile(certificateFacts(block.der, block.pem));
+ * ```
  */
 export function assertLeafProfile(leaf: CertificateFacts): void {
   const context = { input: 'cert', subject: leaf.subject, fingerprint: leaf.fingerprint256 };
@@ -53,6 +59,13 @@ export function assertLeafProfile(leaf: CertificateFacts): void {
 /**
  * Whether a certificate may sign others: basicConstraints CA:true and, when key usage is present,
  * keyCertSign (RFC 5280; the X509-SVID profile for signing certificates).
+ *
+ * @returns why it cannot sign, or `undefined` when it can.
+ * @example
+ * ```ts
+ * const problem = signingProblem(rootFacts);
+ * if (problem) console.error(`not a trust anchor: ${problem}`);
+ * ```
  */
 export function signingProblem(cert: CertificateFacts): string | undefined {
   if (cert.isCa !== true) return 'it is not a CA (basicConstraints CA:true is missing)';

@@ -14,7 +14,14 @@ export interface ValidityClock {
 
 export const DEFAULT_CLOCK_SKEW_MS = 60_000;
 
-/** Throws `ERR_MESHLESS_CERT_NOT_YET_VALID` or `ERR_MESHLESS_CERT_EXPIRED` for a certificate outside its window. */
+/**
+ * Throws `ERR_MESHLESS_CERT_NOT_YET_VALID` or `ERR_MESHLESS_CERT_EXPIRED` for a certificate outside its window.
+ *
+ * @example
+ * ```ts
+ * assertCurrentlyValid(leafFacts, 'cert', { clockSkewMs: 30_000 });
+ * ```
+ */
 export function assertCurrentlyValid(cert: CertificateFacts, input: string, clock: ValidityClock = {}): void {
   const now = clock.now ?? new Date();
   const skew = clock.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
