@@ -1,0 +1,66 @@
+import type { Authorizer } from '@meshless/core';
+import type { AuthorizationEvent } from './event.js';
+
+/**
+ * What the middleware does with a request it would refuse: `enforce` answers 401 or 403, `audit`
+ * lets it through and only records the decision (a dry run before enforcing, like Linkerd's audit).
+ *
+ * @example
+ * ```ts
+ * const mode: MtlsMode = process.env.MTLS_ENFORCE === 'true' ? 'enforce' : 'audit';
+ * app.use(mtls({ authorize: authorize.memberOf('example.org'), mode }));
+ * ```
+ */
+export type MtlsMode = 'enforce' | 'audit';
+
+/**
+ * Options of {@link mtls}.
+ *
+ * @example
+ * ```ts
+ * const options: MtlsOptions = { authorize: authorize.id('spiffe://example.org/ns/prod/sa/web'), onDecision: log.info };
+ * app.use('/orders', mtls(options), ordersRouter);
+ * ```
+ */
+export interface MtlsOptions {
+  /**
+   * Decides which verified peers may pass, for example `authorize.id('spiffe://example.org/ns/prod/sa/web')`.
+   * Required: pass `authorize.any()` to let every peer the trust bundle vouches for through, on purpose.
+   */
+  authorize: Authorizer;
+  /** `enforce` (default) or `audit`. */
+  mode?: MtlsMode;
+  /**
+   * Called with every decision, allowed or denied, enforced or audited: the hook for a logger. The
+   * same event goes to the `meshless:authorization` diagnostics channel.
+   */
+  onDecision?: (event: AuthorizationEvent) => void;
+}
+
+const MODES: readonly MtlsMode[] = ['enforce', 'audit'];
+
+/** Throws TypeError for options the middleware cannot be built with, so mistakes show at startup. */
+export function validateMtlsOptions(
+  options: MtlsOptions,
+): Required<Pick<MtlsOptions, 'authorize' | 'mode'>> & MtlsOptions {
+  if (!options || typeof options !== 'object') {
+    throw new TypeError(
+      'meshless express: mtls() needs options, for example mtls({ authorize: authorize.any() })',
+    );
+  }
+  const { authorize, mode = 'enforce', onDecision } = options;
+  if (typeof authorize !== 'function') {
+    throw new TypeError(
+      'meshless express: options.authorize is required (use authorize.any() to allow every verified peer)',
+    );
+  }
+  if (!MODES.includes(mode)) {
+    throw new TypeError(
+      `meshless express: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
+    );
+  }
+  if (onDecision !== undefined && typeof onDecision !== 'function') {
+    throw new TypeError('meshless express: options.onDecision must be a function');
+  }
+  return { ...options, authorize, mode };
+}
