@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
-const packages = ['core', 'pki', 'watcher', 'server', 'client', 'express', 'fastify', 'metrics', 'cli'];
+const packages = ['core', 'pki', 'watcher', 'server', 'client', 'express', 'fastify', 'metrics', 'cli', 'spiffe'];
 
 export default defineConfig({
   resolve: {
