@@ -48,6 +48,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, string>> = {
   '@meshless/express': { mtls: 'function' },
   '@meshless/fastify': { fastifyServerOptions: 'function', default: 'function', meshless: 'function' },
   '@meshless/metrics': { registerPrometheusMetrics: 'function', registerOpenTelemetryMetrics: 'function' },
+  '@meshless/spiffe': { workloadApiSource: 'function' },
 };
 
 interface Manifest {

@@ -1,0 +1,6 @@
+export { createAgent, MeshlessAgent } from './agent.js';
+export type { SocketOptions } from './connector.js';
+export type { MeshlessFetch } from './fetch.js';
+export { createFetch } from './fetch.js';
+export type { ClientOptions } from './options.js';
+export type { ServerAuthorization } from './server-policy.js';
