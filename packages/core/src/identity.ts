@@ -74,9 +74,10 @@ function toDer(cert: CertificateInput): Uint8Array {
 }
 
 function parseIdentity(der: Uint8Array, fingerprint256: string): PeerIdentity {
-  let parsed: x509.X509Certificate;
+  // @peculiar/x509 decodes extensions lazily: corrupt DER can surface when the SANs are read, not
+  // only in the constructor, so the whole reading is guarded.
   try {
-    parsed = new x509.X509Certificate(der);
+    return readIdentity(new x509.X509Certificate(der), fingerprint256);
   } catch (cause) {
     throw new MeshlessError(
       'ERR_MESHLESS_PEM_INVALID',
@@ -85,6 +86,9 @@ function parseIdentity(der: Uint8Array, fingerprint256: string): PeerIdentity {
       cause,
     );
   }
+}
+
+function readIdentity(parsed: x509.X509Certificate, fingerprint256: string): PeerIdentity {
   const names = sanNames(parsed);
   const uris = names.filter((n) => n.type === 'url').map((n) => n.value);
   const spiffeId = uris.length === 1 ? trySpiffeId(uris[0] as string) : undefined;

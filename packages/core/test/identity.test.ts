@@ -54,4 +54,25 @@ describe('identityFromCertificate', () => {
     expect(() => identityFromCertificate(new Uint8Array([1, 2, 3]))).toThrow(MeshlessError);
     expect(() => identityFromCertificate('nope')).toThrow(MeshlessError);
   });
+
+  it('throws MeshlessError on a well-formed certificate whose SAN extension is corrupt inside', async () => {
+    // Found by fuzzing (test/faults/fuzz.test.ts): extensions are decoded lazily, after the constructor.
+    const der = new Uint8Array((await makeLeaf(root)).cert.rawData);
+    const oid = der.findIndex(
+      (_, i) =>
+        der[i] === 0x06 &&
+        der[i + 1] === 0x03 &&
+        der[i + 2] === 0x55 &&
+        der[i + 3] === 0x1d &&
+        der[i + 4] === 0x11,
+    );
+    let at = oid + 5;
+    if (der[at] === 0x01) at += 3; // critical BOOLEAN
+    expect(der[at]).toBe(0x04); // OCTET STRING holding GeneralNames
+    expect(der[at + 2]).toBe(0x30);
+    der[at + 3] = (der[at + 3] as number) + 16; // GeneralNames claims more bytes than there are
+    expect(() => identityFromCertificate(der)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_PEM_INVALID' }),
+    );
+  });
 });
