@@ -2,66 +2,25 @@
 // and ConfigMap volumes), writers that rewrite files in place one after another (spiffe-helper), and
 // editors that save through a temporary file and a rename.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeSecretVolume } from '@meshless/pki';
 
 /** File name → content. Names are flat (no `/`). */
 export type FileSet = Record<string, string | Uint8Array>;
 
-const DATA = '..data';
-const DATA_TMP = '..data_tmp';
-
-/** `..2006_01_02_15_04_05.`, the prefix of the kubelet's timestamped directories. */
-function timestampPrefix(now = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `..${now.getUTCFullYear()}_${p(now.getUTCMonth() + 1)}_${p(now.getUTCDate())}_${p(now.getUTCHours())}_${p(now.getUTCMinutes())}_${p(now.getUTCSeconds())}.`;
-}
-
 /**
- * Updates `dir` exactly as the kubelet's AtomicWriter updates a secret volume, creating the first
- * layout when there is none:
- *
- * 1. the payload is written into a new timestamped directory `..<timestamp>.<random>`;
- * 2. a symlink `..data_tmp` to it is created and renamed over `..data` (the atomic step);
- * 3. the visible names are created as symlinks into `..data/` where missing;
- * 4. visible names no longer in the payload are removed;
- * 5. the previous timestamped directory is removed.
- *
- * Returns `swappedAt`, the `performance.now()` just after the rename, to time how fast it is seen.
+ * Updates `dir` exactly as the kubelet's AtomicWriter updates a secret volume (see
+ * `writeSecretVolume` in @meshless/pki, which this delegates to, for the sequence), creating the
+ * first layout when there is none. Returns `swappedAt`, the `performance.now()` just after the
+ * rename of `..data`, to time how fast it is seen.
  */
 export async function atomicWriterUpdate(
   dir: string,
   files: FileSet,
 ): Promise<{ swappedAt: number; dataDir: string }> {
-  await mkdir(dir, { recursive: true });
-  const dataLink = join(dir, DATA);
-  const previous = await readlink(dataLink).catch(() => undefined);
-  const dataDir = await mkdtemp(join(dir, timestampPrefix()));
-  for (const [name, content] of Object.entries(files)) {
-    assertFlat(name);
-    await writeFile(join(dataDir, name), content, { mode: 0o644 });
-  }
-  const tmpLink = join(dir, DATA_TMP);
-  await rm(tmpLink, { force: true });
-  await symlink(dataDir.slice(dir.length + 1), tmpLink);
-  await rename(tmpLink, dataLink);
-  const swappedAt = performance.now();
-  for (const name of Object.keys(files)) {
-    const visible = join(dir, name);
-    const exists = await lstat(visible).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await symlink(join(DATA, name), visible);
-  }
-  if (previous) {
-    const oldNames = await readdir(join(dir, previous)).catch(() => [] as string[]);
-    for (const name of oldNames) if (!(name in files)) await rm(join(dir, name), { force: true });
-    await rm(join(dir, previous), { recursive: true, force: true });
-  }
-  return { swappedAt, dataDir };
+  return await writeSecretVolume(dir, files);
 }
 
 /**

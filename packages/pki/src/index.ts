@@ -13,3 +13,5 @@ export { loadCa } from './load.js';
 export type { CaPaths } from './save.js';
 export { CA_FILES } from './save.js';
 export type { SignCsrOptions } from './sign-csr.js';
+export type { VolumeFiles } from './secret-volume.js';
+export { writeSecretVolume } from './secret-volume.js';
