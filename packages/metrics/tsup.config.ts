@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   outDir: 'dist',
+  // load-prom-client.ts resolves prom-client from this file's URL, which the CJS build must shim.
+  shims: true,
 });

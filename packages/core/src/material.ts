@@ -7,6 +7,7 @@ import { assertStrongKey } from './key-policy.js';
 import { decodePem, describe, type PemInput } from './pem.js';
 import { readPrivateKey } from './private-key.js';
 import { assertStrongSignature } from './signature-policy.js';
+import { parseTrustDomain } from './spiffe-id.js';
 import { assertLeafProfile, signingProblem } from './svid-profile.js';
 import { assertCurrentlyValid, type ValidityClock } from './validity.js';
 
@@ -19,6 +20,14 @@ export interface MaterialInput extends ValidityClock {
   /** The trust bundle: one or more root certificates. */
   ca: PemInput;
   passphrase?: string;
+  /**
+   * Trust bundles of other trust domains this workload federates with, keyed by trust domain
+   * (`b.org` or `spiffe://b.org`, as the SPIFFE Workload API keys them), each one or more root
+   * certificates as PEM. A peer is then verified against the bundle of its own trust domain, never
+   * against the union (see `verifyPeerTrustDomain`). The leaf must have a SPIFFE ID, so that its own
+   * trust domain (whose bundle is `ca`) is known.
+   */
+  federatedBundles?: Readonly<Record<string, PemInput>> | ReadonlyMap<string, PemInput>;
   /** The files the inputs came from, so errors can name them. */
   files?: { cert?: string; key?: string; ca?: string };
 }
@@ -36,8 +45,13 @@ export interface TlsMaterial {
   readonly roots: readonly X509Certificate[];
   readonly identity: PeerIdentity;
   readonly notAfter: Date;
-  /** SHA-256 over the three inputs: equal hashes mean equal material. */
+  /** SHA-256 over the three inputs (and the federated bundles): equal hashes mean equal material. */
   readonly contentHash: string;
+  /**
+   * Only with federated bundles: every trust bundle by trust domain name, the own trust domain's
+   * (`caPem`) included, as PEM. Absent when the material trusts a single trust domain.
+   */
+  readonly bundles?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -97,6 +111,11 @@ export function loadMaterial(input: MaterialInput): TlsMaterial {
   const caPem = bundle.map((c) => c.pem).join('');
   const keyPem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
   const identity = identityFromCertificate(leaf.node);
+  const federated = readFederatedBundles(input.federatedBundles, identity.spiffeId?.trustDomain.name);
+  const hash = createHash('sha256').update(certPem).update('\0').update(keyPem).update('\0').update(caPem);
+  // Only federated material hashes more, so the hash of single-trust-domain material is unchanged.
+  for (const [name, pem] of federated) hash.update('\0').update(name).update('\0').update(pem);
+  const ownTrustDomain = identity.spiffeId?.trustDomain.name;
   return Object.freeze({
     certPem,
     keyPem,
@@ -106,21 +125,59 @@ export function loadMaterial(input: MaterialInput): TlsMaterial {
     roots: Object.freeze(bundle.map((c) => c.node)),
     identity,
     notAfter: identity.notAfter,
-    contentHash: createHash('sha256')
-      .update(certPem)
-      .update('\0')
-      .update(keyPem)
-      .update('\0')
-      .update(caPem)
-      .digest('hex'),
+    contentHash: hash.digest('hex'),
+    ...(federated.size > 0 && ownTrustDomain
+      ? { bundles: new Map([[ownTrustDomain, caPem], ...federated]) as ReadonlyMap<string, string> }
+      : {}),
   });
 }
 
-function readCertificates(
-  input: PemInput,
-  inputName: 'cert' | 'ca',
-  file: string | undefined,
-): CertificateFacts[] {
+// Validates federated bundles as `ca` is validated; returns them as canonical PEM by trust domain name,
+// sorted so that the same bundles always hash the same.
+function readFederatedBundles(
+  input: MaterialInput['federatedBundles'],
+  ownTrustDomain: string | undefined,
+): Map<string, string> {
+  const result = new Map<string, string>();
+  if (input === undefined) return result;
+  if (input === null || typeof input !== 'object') {
+    throw new TypeError('loadMaterial: federatedBundles must be an object or a Map of trust domain to PEM');
+  }
+  const entries = input instanceof Map ? [...input.entries()] : Object.entries(input);
+  if (entries.length > 0 && !ownTrustDomain) {
+    throw new MeshlessError(
+      'ERR_MESHLESS_BUNDLE_INVALID',
+      'federatedBundles need a leaf with a SPIFFE ID: without one, the own trust domain is unknown',
+      { input: 'federatedBundles', rule: 'own-trust-domain-unknown' },
+    );
+  }
+  for (const [key, value] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const name = parseTrustDomain(String(key)).name;
+    const where = `federatedBundles[${name}]`;
+    if (name === ownTrustDomain || result.has(name)) {
+      throw new MeshlessError(
+        'ERR_MESHLESS_BUNDLE_INVALID',
+        name === ownTrustDomain
+          ? `${where} is the own trust domain's bundle: pass it as ca`
+          : `${where} is given twice`,
+        {
+          input: 'federatedBundles',
+          rule: name === ownTrustDomain ? 'own-trust-domain' : 'duplicate-trust-domain',
+          trustDomain: name,
+        },
+      );
+    }
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new TypeError(`loadMaterial: ${where} must be a PEM string or Buffer`);
+    }
+    const roots = readCertificates(value, where, undefined);
+    for (const root of roots) assertTrustAnchor(root, where);
+    result.set(name, roots.map((c) => c.pem).join(''));
+  }
+  return result;
+}
+
+function readCertificates(input: PemInput, inputName: string, file: string | undefined): CertificateFacts[] {
   const where = describe(inputName, file);
   const context = { input: inputName, ...(file ? { file } : {}) };
   const blocks = decodePem(input, inputName, file);
@@ -146,14 +203,14 @@ function readCertificates(
   });
 }
 
-function assertTrustAnchor(root: CertificateFacts): void {
+function assertTrustAnchor(root: CertificateFacts, input = 'ca'): void {
   const problem = signingProblem(root);
   if (problem) {
     throw new MeshlessError(
       'ERR_MESHLESS_BUNDLE_INVALID',
       `trust bundle certificate "${root.subject}" cannot be a trust anchor: ${problem}`,
       {
-        input: 'ca',
+        input,
         subject: root.subject,
         fingerprint: root.fingerprint256,
       },

@@ -7,12 +7,21 @@ import type { TlsMaterial } from './material.js';
 
 /** The events of a {@link CertificateSource} and their arguments. */
 export interface CertificateSourceEvents {
-  /** New, valid, different material is now current. */
+  /**
+   * New, valid, different material is now current; or, after `withdrawn`, material may be used again
+   * (then possibly the same material as before).
+   */
   update: [material: TlsMaterial, previous: TlsMaterial];
   /** New material was offered and refused; the previous material stays current. */
   error: [error: MeshlessError];
   expiring: [event: ExpiryEvent];
   expired: [event: ExpiryEvent];
+  /**
+   * The issuer withdrew the current material (the SPIFFE Workload API redacted the SVID, or denied
+   * the workload): it must no longer be used. `current()` throws `error` until the next `update`.
+   * Servers refuse new connections meanwhile; clients cannot make new ones.
+   */
+  withdrawn: [error: MeshlessError];
 }
 
 /**
@@ -27,7 +36,11 @@ export interface CertificateSourceEvents {
  * ```
  */
 export interface CertificateSource {
-  /** The material to use now: always valid when it was loaded. */
+  /**
+   * The material to use now: always valid when it was loaded. Throws a `MeshlessError` while the
+   * material is withdrawn (see the `withdrawn` event): failing closed, never handing out an identity
+   * its issuer took back.
+   */
   current(): TlsMaterial;
   on<E extends keyof CertificateSourceEvents>(
     event: E,
@@ -71,6 +84,7 @@ export class CertificateSourceBase extends EventEmitter implements CertificateSo
   readonly #monitor: ExpiryMonitor;
   readonly #name: string;
   #closed = false;
+  #withdrawal: MeshlessError | undefined;
 
   constructor(initial: TlsMaterial, options: SourceOptions = {}) {
     super();
@@ -81,6 +95,7 @@ export class CertificateSourceBase extends EventEmitter implements CertificateSo
   }
 
   current(): TlsMaterial {
+    if (this.#withdrawal) throw this.#withdrawal;
     return this.#material;
   }
 
@@ -88,9 +103,19 @@ export class CertificateSourceBase extends EventEmitter implements CertificateSo
     return this.#closed;
   }
 
-  /** Makes `material` current when it differs from what is served; returns whether it did. */
+  /** Why the material is withdrawn, or undefined while it may be used. */
+  get withdrawal(): MeshlessError | undefined {
+    return this.#withdrawal;
+  }
+
+  /**
+   * Makes `material` current when it differs from what is served, or when the material was withdrawn
+   * (even the same material: its issuer gave it back); returns whether it did.
+   */
   protected offer(material: TlsMaterial): boolean {
-    if (this.#closed || material.contentHash === this.#material.contentHash) return false;
+    if (this.#closed) return false;
+    if (!this.#withdrawal && material.contentHash === this.#material.contentHash) return false;
+    this.#withdrawal = undefined;
     const previous = this.#material;
     this.#material = material;
     this.#monitor.watch(material, (event) => this.#onExpiry(event));
@@ -104,6 +129,19 @@ export class CertificateSourceBase extends EventEmitter implements CertificateSo
     if (this.#closed) return;
     publish(channels.rotation, { result: 'rejected', source: this.#name, error });
     // An EventEmitter throws on an unheard 'error'; a refused update must never crash a service.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(`${this.#name}: ${error.message}`, { code: error.code });
+  }
+
+  /**
+   * Takes the current material out of use: `current()` throws `error` until the next `offer()`, and
+   * `withdrawn` is emitted (then `error`, so that logs see it). Expiry events continue, since the
+   * material is still the last one held.
+   */
+  protected withdraw(error: MeshlessError): void {
+    if (this.#closed || this.#withdrawal) return;
+    this.#withdrawal = error;
+    this.emit('withdrawn', error);
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else process.emitWarning(`${this.#name}: ${error.message}`, { code: error.code });
   }
@@ -162,6 +200,11 @@ export class MemorySource extends CertificateSourceBase {
   /** Reports a failed replacement as an `error` event, keeping the current material. */
   fail(error: MeshlessError): void {
     this.reject(error);
+  }
+
+  /** Takes the material out of use (`current()` throws `error`) until the next `set()`. */
+  override withdraw(error: MeshlessError): void {
+    super.withdraw(error);
   }
 }
 

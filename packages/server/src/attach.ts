@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type X509Certificate } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
   type AuthorizationDecision,
   channels,
   identityFromCertificate,
   type TlsMaterial,
+  verifyPeerTrustDomain,
 } from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
 import { classifyHandshakeFailure } from './handshake-failure.js';
@@ -15,7 +17,7 @@ import { type MeshlessServerOptions, validateServerOptions } from './options.js'
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
 import { secureContextOptions } from './secure-context.js';
-import { closeUntrusted, trustChanged } from './trust-change.js';
+import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';
 
 const connectionChannel = diagnostics.channel(channels.connection);
 const handshakeFailureChannel = diagnostics.channel(channels.handshakeFailure);
@@ -103,10 +105,26 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const permissive = options.mode === 'permissive';
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<Http2Session>();
+  // The material of the latest handshakes, kept here so that no handler calls current(), which throws
+  // while the source's material is withdrawn.
+  let material = source.current();
+  let withdrawn = false;
+
+  // While the issuer has withdrawn the certificate (a SPIFFE Workload API that stopped granting the
+  // SVID), new TLS connections are refused before any handshake: the server must not keep presenting
+  // an identity that was taken back. Connections already made are left alone. Added before permissive
+  // mode takes the 'connection' listeners over, so that plaintext, which uses no certificate, goes on.
+  server.prependListener('connection', (socket: Socket) => {
+    if (withdrawn) socket.destroy();
+  });
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     if (permissive && refuseUnverified(socket)) return;
-    const state = readConnectionState(socket, authorize);
+    // Only a certificate OpenSSL verified against the bundle makes a peer.
+    const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+    if (cert && refuseForeignIssuer(socket, cert, material)) return;
+    if (cert) rememberPeerCertificate(socket, cert);
+    const state = readConnectionState(cert, authorize);
     setConnectionState(socket, state);
     if (connectionChannel.hasSubscribers) publishConnection(socket, state);
     if (closeDenied && state.peer && state.decision && !state.decision.allowed) {
@@ -135,12 +153,21 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
     session.once('close', () => sessions.delete(session));
   });
 
-  const onUpdate = (material: TlsMaterial, previous: TlsMaterial) => {
-    server.setSecureContext(secureContextOptions(material, ticketKeys));
-    if (closeOnTrustChange && trustChanged(previous, material)) closeUntrusted(material, sockets, sessions);
+  const onUpdate = (next: TlsMaterial, previous: TlsMaterial) => {
+    material = next;
+    withdrawn = false;
+    server.setSecureContext(secureContextOptions(next, ticketKeys));
+    if (closeOnTrustChange && trustChanged(previous, next)) closeUntrusted(next, sockets, sessions);
+  };
+  const onWithdrawn = () => {
+    withdrawn = true;
   };
   source.on('update', onUpdate);
-  server.once('close', () => source.off('update', onUpdate));
+  source.on('withdrawn', onWithdrawn);
+  server.once('close', () => {
+    source.off('update', onUpdate);
+    source.off('withdrawn', onWithdrawn);
+  });
   guardRequests(server, permissive);
   if (permissive) {
     servePlaintextToo(server, {
@@ -170,12 +197,31 @@ function refuseUnverified(socket: TLSSocket): boolean {
   return true;
 }
 
+// With federated bundles OpenSSL verified the peer against every trust domain's roots; a peer whose
+// chain does not anchor in its own trust domain's bundle (b.org's CA vouching for spiffe://a.org/...)
+// is closed here, before any request, and reported as a handshake failure of an unknown CA.
+function refuseForeignIssuer(socket: TLSSocket, cert: X509Certificate, material: TlsMaterial): boolean {
+  if (!material.bundles) return false;
+  try {
+    verifyPeerTrustDomain(material, cert);
+    return false;
+  } catch (error) {
+    if (handshakeFailureChannel.hasSubscribers) {
+      handshakeFailureChannel.publish({
+        reason: 'unknown_ca',
+        error,
+        remoteAddress: socket.remoteAddress,
+      });
+    }
+    socket.destroy();
+    return true;
+  }
+}
+
 function readConnectionState(
-  socket: TLSSocket,
+  cert: X509Certificate | undefined,
   authorize: MeshlessServerOptions['authorize'],
 ): ConnectionState {
-  // Only a certificate OpenSSL verified against the bundle makes a peer.
-  const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
   const peer = cert ? identityFromCertificate(cert) : undefined;
   return { security: peer ? 'mtls' : 'tls', peer, decision: peer ? authorize(peer) : undefined };
 }

@@ -1,5 +1,5 @@
 import type { SecureContextOptions } from 'node:tls';
-import { secureTlsDefaults, type TlsMaterial } from '@meshless/core';
+import { secureTlsDefaults, type TlsMaterial, trustedRootsPem } from '@meshless/core';
 
 /**
  * The full set of secure context options for one material. `server.setSecureContext()` resets every
@@ -10,7 +10,9 @@ export function secureContextOptions(material: TlsMaterial, ticketKeys: Buffer):
     ...secureTlsDefaults,
     cert: material.certPem,
     key: material.keyPem,
-    ca: material.caPem,
+    // With federated bundles, every trust domain's roots: OpenSSL must be able to build any peer's chain.
+    // Each peer is then checked against its own trust domain's bundle (verifyPeerTrustDomain).
+    ca: trustedRootsPem(material),
     ticketKeys,
   };
 }

@@ -1,26 +1,32 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Http2Session } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import type { TlsMaterial } from '@meshless/core';
+import {
+  peerChainsTo,
+  type TlsMaterial,
+  trustedRoots,
+  trustedRootsPem,
+  verifyPeerTrustDomain,
+} from '@meshless/core';
 import { connectionStateOf } from './peer-state.js';
 
-/** Whether two materials trust a different set of roots. */
-export function trustChanged(previous: TlsMaterial, next: TlsMaterial): boolean {
-  return previous.caPem !== next.caPem;
+// The peer's leaf as read during the handshake: only then does Node link it to the intermediates the
+// peer presented (a later getPeerX509Certificate() returns the leaf alone). A registered symbol, not a
+// WeakMap, because HTTP/2 hands out Proxies of the socket (see peer-state.ts).
+const PEER_CERT = Symbol.for('meshless.peerCertificate');
+
+/** Keeps the peer's certificate read during the handshake, with its chain, for later trust changes. */
+export function rememberPeerCertificate(socket: TLSSocket, cert: X509Certificate): void {
+  (socket as unknown as Record<symbol, X509Certificate>)[PEER_CERT] = cert;
 }
 
-/**
- * The fingerprint of the root a connection's peer chained to, from the chain OpenSSL verified during
- * the handshake. Computed only when the bundle changes, never on the request path.
- */
-function anchorFingerprint(socket: TLSSocket): string | undefined {
-  let cert: X509Certificate | undefined = socket.getPeerX509Certificate();
-  for (let depth = 0; cert && depth < 10; depth++) {
-    const issuer: X509Certificate | undefined = cert.issuerCertificate;
-    if (!issuer || issuer.fingerprint256 === cert.fingerprint256) return cert.fingerprint256;
-    cert = issuer;
-  }
-  return cert?.fingerprint256;
+function peerCertificateOf(socket: TLSSocket): X509Certificate | undefined {
+  return (socket as unknown as Record<symbol, X509Certificate | undefined>)[PEER_CERT];
+}
+
+/** Whether two materials trust a different set of roots (federated bundles included). */
+export function trustChanged(previous: TlsMaterial, next: TlsMaterial): boolean {
+  return trustedRootsPem(previous) !== trustedRootsPem(next);
 }
 
 /**
@@ -33,11 +39,22 @@ export function closeUntrusted(
   sockets: Iterable<TLSSocket>,
   sessions: Iterable<Http2Session>,
 ): number {
-  const trusted = new Set(material.roots.map((root) => root.fingerprint256));
+  const roots = trustedRoots(material);
+  // Checked by signature along the chain the peer presented, computed only when the bundle changes,
+  // never on the request path. (Node links a peer's leaf to its presented intermediates, not always to
+  // the root, so comparing the last link with the roots would miss peers issued by an intermediate.)
+  // A resumed session shows the leaf alone: unless a root signed it directly, it is closed, and the
+  // client's next connection makes a full handshake against the new bundle.
   const isUntrusted = (socket: TLSSocket) => {
     if (!connectionStateOf(socket)?.peer) return false;
-    const anchor = anchorFingerprint(socket);
-    return anchor === undefined || !trusted.has(anchor);
+    const peer = peerCertificateOf(socket);
+    if (!peer || !peerChainsTo(peer, roots)) return true;
+    try {
+      verifyPeerTrustDomain(material, peer);
+      return false;
+    } catch {
+      return true;
+    }
   };
   let closed = 0;
   const h2Sockets = new Set<unknown>();
