@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   outDir: 'dist',
+  // `meshless demo` finds the repository from import.meta.url, which the CommonJS build must shim.
+  shims: true,
 });
