@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { TlsMaterial } from '@meshless/core';
+import { type TlsMaterial, trustedRoots } from '@meshless/core';
 
 /**
  * One certificate meshless is serving or trusting right now.
@@ -91,7 +91,8 @@ function describe(material: TlsMaterial): ServedCertificate[] {
   return [
     describeOne(material.leaf, 'leaf'),
     ...(material.intermediates ?? []).map((cert) => describeOne(cert, 'intermediate')),
-    ...(material.roots ?? []).map((cert) => describeOne(cert, 'root')),
+    // Federated trust bundles included: a root of a partner trust domain that expires cuts that partner off.
+    ...trustedRoots(material).map((cert) => describeOne(cert, 'root')),
   ];
 }
 

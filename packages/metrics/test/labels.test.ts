@@ -171,6 +171,32 @@ describe('observed sources', () => {
   });
 });
 
+describe('federated trust bundles', () => {
+  it('put the roots of every trust domain on the expiry gauge', async () => {
+    const root = await makeRoot();
+    const partner = await makeRoot({ trustDomain: 'partner.example' });
+    const material = loadMaterial({
+      ...materialOf(await makeLeaf(root)),
+      federatedBundles: { 'partner.example': partner.rootPem },
+    });
+    const registry = new Registry();
+    metrics = registerPrometheusMetrics(registry);
+    const source = memorySource(material);
+    try {
+      metrics.observeSource(source);
+      const roots = samplesOf(await scrape(registry), 'meshless_certificate_expiry_timestamp_seconds', {
+        role: 'root',
+      });
+      expect(roots.map((s) => s.labels.subject).sort()).toEqual([
+        'CN=example.org test root',
+        'CN=partner.example test root',
+      ]);
+    } finally {
+      await source.close();
+    }
+  });
+});
+
 describe('options', () => {
   const cases: [string, unknown][] = [
     ['a prefix with a dash', { prefix: 'my-app_' }],
