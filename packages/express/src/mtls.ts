@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerIdentity } from '@meshless/core';
-import { decide } from './decide.js';
-import { report } from './event.js';
+import { authorizeRequest, refuseResponse, reportDecision } from '@meshless/server';
 import { type MtlsOptions, validateMtlsOptions } from './options.js';
-import { refuse } from './refuse.js';
 
 declare global {
   // Express's own types merge `Express.Request` into every request type, in @types/express 4 and 5.
@@ -64,9 +62,9 @@ export function mtls(options: MtlsOptions): MtlsMiddleware {
   const { authorize, mode, onDecision } = validateMtlsOptions(options);
   const enforced = mode === 'enforce';
   return function meshlessMtls(req, res, next) {
-    const outcome = decide(req, authorize);
+    const outcome = authorizeRequest(req, authorize);
     (req as Express.Request).peer = outcome.peer;
-    report(
+    reportDecision(
       {
         decision: outcome.refusal ? 'deny' : 'allow',
         enforced,
@@ -80,7 +78,7 @@ export function mtls(options: MtlsOptions): MtlsMiddleware {
       },
       onDecision,
     );
-    if (outcome.refusal && enforced) refuse(res, outcome.refusal);
+    if (outcome.refusal && enforced) refuseResponse(res, outcome.refusal);
     else next();
   };
 }

@@ -1,4 +1,4 @@
-import type { Refusal } from './decide.js';
+import type { Refusal } from '@meshless/server';
 
 /** The stable codes of the plugin's refusals. */
 export type MeshlessFastifyErrorCode = 'FST_MESHLESS_PEER_UNAUTHENTICATED' | 'FST_MESHLESS_PEER_FORBIDDEN';

@@ -1,5 +1,8 @@
 import type { Authorizer } from '@meshless/core';
-import type { AuthorizationEvent } from './event.js';
+import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
+
+/** One decision of the plugin (see `AuthorizationEvent` in @meshless/server). */
+export type AuthorizationEvent = ServerAuthorizationEvent<'fastify'>;
 
 /**
  * What the plugin does with a request it would refuse: `enforce` answers 401 or 403, `audit` lets

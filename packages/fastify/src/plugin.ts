@@ -1,10 +1,8 @@
 import type { PeerIdentity } from '@meshless/core';
-import { peerOf } from '@meshless/server';
+import { authorizeRequest, peerOf, type Refusal, refusalBody, reportDecision } from '@meshless/server';
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
-import { decide, type Refusal } from './decide.js';
 import { MeshlessPeerError } from './errors.js';
-import { report } from './event.js';
 import {
   type MeshlessPluginOptions,
   type MtlsRouteConfig,
@@ -36,10 +34,7 @@ function policyOf(base: Policy, route: Exclude<MtlsRouteConfig, false> | undefin
 
 // The same status and bytes as @meshless/server and @meshless/express answer.
 function refuse(reply: FastifyReply, refusal: Refusal): void {
-  reply
-    .code(refusal.status)
-    .type('application/json')
-    .send(`${JSON.stringify({ error: refusal.error, reason: refusal.reason })}\n`);
+  reply.code(refusal.status).type('application/json').send(refusalBody(refusal));
 }
 
 const plugin: FastifyPluginCallback<MeshlessPluginOptions> = (fastify, options, done) => {
@@ -68,10 +63,10 @@ const plugin: FastifyPluginCallback<MeshlessPluginOptions> = (fastify, options, 
       return;
     }
     const policy = policyOf(base, route, request.routeOptions.url ?? request.url);
-    const outcome = decide(request.raw, policy.authorize);
+    const outcome = authorizeRequest(request.raw, policy.authorize);
     request.peer = outcome.peer ?? null;
     const enforced = policy.mode === 'enforce';
-    report(
+    reportDecision(
       {
         decision: outcome.refusal ? 'deny' : 'allow',
         enforced,

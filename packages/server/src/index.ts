@@ -1,7 +1,13 @@
+export type { Refusal } from './answers.js';
+export { refusalBody, refuseResponse } from './answers.js';
 export type { MeshlessTlsOptions } from './attach.js';
 export { attachMeshless, DEFAULT_HANDSHAKE_TIMEOUT_MS, meshlessTlsOptions } from './attach.js';
+export type { RequestOutcome } from './authorize-request.js';
+export { authorizeRequest } from './authorize-request.js';
 export type { CreateSecureServerOptions, CreateServerOptions } from './create-server.js';
 export { createSecureServer, createServer } from './create-server.js';
+export type { AuthorizationEvent } from './decision-event.js';
+export { reportDecision } from './decision-event.js';
 export type { HandshakeFailureReason } from './handshake-failure.js';
 export { classifyHandshakeFailure } from './handshake-failure.js';
 export type { MeshlessServerOptions, ServerMode } from './options.js';

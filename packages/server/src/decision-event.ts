@@ -1,10 +1,10 @@
 import diagnostics from 'node:diagnostics_channel';
 import { channels, type PeerIdentity } from '@meshless/core';
-import type { SecurityLabel } from '@meshless/server';
+import type { SecurityLabel } from './peer-state.js';
 
 /**
- * One authorization decision of the middleware, for logs (`onDecision`) and for the
- * `meshless:authorization` diagnostics channel.
+ * One route-level authorization decision of a framework adapter, for its logger hook (`onDecision`)
+ * and for the `meshless:authorization` diagnostics channel.
  *
  * @example
  * ```ts
@@ -15,7 +15,7 @@ import type { SecurityLabel } from '@meshless/server';
  * }));
  * ```
  */
-export interface AuthorizationEvent {
+export interface AuthorizationEvent<Layer extends string = string> {
   /** What the authorizer decided. In audit mode a `deny` is recorded but the request goes on. */
   decision: 'allow' | 'deny';
   /** Whether a `deny` was answered (enforce mode) or only recorded (audit mode). */
@@ -31,16 +31,23 @@ export interface AuthorizationEvent {
   method: string;
   /** The request path, without the query string (which may hold secrets). */
   path: string;
-  /** Which layer decided, so a subscriber can tell these events from the server's own. */
-  layer: 'express';
+  /** Which layer decided (`express`, `fastify`), so subscribers can tell these from the server's own events. */
+  layer: Layer;
 }
 
 const channel = diagnostics.channel(channels.authorization);
 
-/** Hands an event to the logger hook and, when anyone listens, to the diagnostics channel. */
-export function report(
-  event: AuthorizationEvent,
-  onDecision: ((event: AuthorizationEvent) => void) | undefined,
+/**
+ * Hands a decision to the logger hook and, when anyone listens, to the diagnostics channel.
+ *
+ * @example
+ * ```ts
+ * reportDecision({ decision: 'deny', enforced: false, reason, security, method, path, layer: 'express' }, onDecision);
+ * ```
+ */
+export function reportDecision<Layer extends string>(
+  event: AuthorizationEvent<Layer>,
+  onDecision: ((event: AuthorizationEvent<Layer>) => void) | undefined,
 ): void {
   onDecision?.(event);
   if (channel.hasSubscribers) channel.publish(event);
