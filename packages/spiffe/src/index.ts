@@ -1,0 +1,11 @@
+export type { WorkloadApiAddress } from './address.js';
+export { parseWorkloadApiAddress, SPIFFE_ENDPOINT_SOCKET } from './address.js';
+export type { BackoffOptions } from './backoff.js';
+export type { WorkloadApiSourceOptions } from './options.js';
+export type { SvidChoice, SvidPick } from './pick.js';
+export { workloadApiService } from './proto/load.js';
+export type { X509SvidMessage, X509SvidResponseMessage } from './proto/messages.js';
+export { workloadApiDescriptor } from './proto/workload-descriptor.js';
+export { WORKLOAD_API_HEADER } from './stream.js';
+export type { WorkloadApiStatus } from './workload-api-source.js';
+export { WorkloadApiSource, workloadApiSource } from './workload-api-source.js';
