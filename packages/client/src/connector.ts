@@ -5,8 +5,11 @@ import {
   isMeshlessError,
   MeshlessError,
   type PeerIdentity,
+  peerCertificateChain,
   secureTlsDefaults,
   type TlsMaterial,
+  trustedRootsPem,
+  verifyPeerTrustDomain,
 } from '@meshless/core';
 import { type buildConnector, errors } from 'undici';
 import { checkServer, publishVerification, type ServerPolicy } from './server-policy.js';
@@ -82,7 +85,9 @@ function contextFor(material: TlsMaterial): SecureContext {
       ...secureTlsDefaults,
       cert: material.certPem,
       key: material.keyPem,
-      ca: material.caPem,
+      // With federated bundles, every trust domain's roots; the server is then checked against its
+      // own trust domain's bundle in #checkFullHandshake.
+      ca: trustedRootsPem(material),
     });
     contexts.set(material, context);
   }
@@ -199,6 +204,12 @@ class Connection {
   #checkFullHandshake(name: string, cert: PeerCertificate): Error | undefined {
     try {
       const identity = identityFromCertificate(cert.raw);
+      if (this.#material.bundles) {
+        // OpenSSL verified against the union of the federated bundles: b.org's CA must not vouch for
+        // a server of a.org. (Resumed sessions were made by a full handshake that passed this.)
+        const { leaf, presented } = peerCertificateChain(cert);
+        verifyPeerTrustDomain(this.#material, leaf, presented);
+      }
       const where = { ...this.#where, resumed: false };
       const { policy } = this.#options;
       if (policy) {

@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import { MeshlessError } from './errors.js';
 import { identityFromCertificate } from './identity.js';
 import { LruCache } from './lru.js';
@@ -86,9 +87,12 @@ export function trustedRoots(material: TlsMaterial): readonly X509Certificate[] 
  * only, so there is nothing more to check and this returns at once.
  *
  * `peer` is the peer's leaf as a TLS socket gives it (`getPeerX509Certificate()`), whose
- * `issuerCertificate` links are the chain the peer presented: each link is verified by signature here,
- * not by name, because root names are often the same across trust domains. Peers that pass are
- * remembered (by leaf and bundle set), so a resumed session, which shows the leaf alone, passes too.
+ * `issuerCertificate` links are the chain the peer presented, or pass that chain as `presented` (for
+ * certificates built from `getPeerCertificate(true)`'s `raw` fields). Note that on a server, only the
+ * first `getPeerX509Certificate()` call of a connection returns the links. Each link is verified by
+ * signature here, not by name, because root names are often the same across trust domains. Peers that
+ * pass are remembered (by leaf and bundle set), so a resumed session, which shows the leaf alone,
+ * passes too.
  *
  * @throws MeshlessError `ERR_MESHLESS_PEER_BUNDLE_MISMATCH`
  * @example
@@ -102,7 +106,11 @@ export function trustedRoots(material: TlsMaterial): readonly X509Certificate[] 
  * });
  * ```
  */
-export function verifyPeerTrustDomain(material: TlsMaterial, peer: X509Certificate): void {
+export function verifyPeerTrustDomain(
+  material: TlsMaterial,
+  peer: X509Certificate,
+  presented?: readonly X509Certificate[],
+): void {
   const federation = federationOf(material);
   if (!federation) return;
   const key = `${federation.hash}|${peer.fingerprint256}`;
@@ -123,7 +131,7 @@ export function verifyPeerTrustDomain(material: TlsMaterial, peer: X509Certifica
       { ...context, rule: 'no-bundle' },
     );
   }
-  if (!peerChainsTo(peer, roots)) {
+  if (!peerChainsTo(peer, roots, presented)) {
     throw new MeshlessError(
       'ERR_MESHLESS_PEER_BUNDLE_MISMATCH',
       `peer ${spiffeId ?? `"${context.subject}"`} does not chain to the trust bundle of its own trust domain ${trustDomain}`,
@@ -134,16 +142,20 @@ export function verifyPeerTrustDomain(material: TlsMaterial, peer: X509Certifica
 }
 
 /**
- * Whether a peer's leaf, through the chain it presented (its `issuerCertificate` links), is signed
- * into one of `roots`: each link checked by signature and validity, never by name alone.
+ * Whether a peer's leaf, through the chain it presented (`presented`, else its `issuerCertificate`
+ * links), is signed into one of `roots`: each link checked by signature and validity, never by name.
  *
  * @example
  * ```ts
  * const stillTrusted = peerChainsTo(socket.getPeerX509Certificate()!, trustedRoots(next));
  * ```
  */
-export function peerChainsTo(peer: X509Certificate, roots: readonly X509Certificate[]): boolean {
-  return anchoredIn(peer, presentedIssuers(peer), roots, Date.now(), 0);
+export function peerChainsTo(
+  peer: X509Certificate,
+  roots: readonly X509Certificate[],
+  presented?: readonly X509Certificate[],
+): boolean {
+  return anchoredIn(peer, presented ?? presentedIssuers(peer), roots, Date.now(), 0);
 }
 
 // The certificates linked from the peer's leaf: what it presented, and possibly the root Node found.
@@ -191,4 +203,33 @@ function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 
 function validAt(cert: X509Certificate, now: number): boolean {
   return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+/**
+ * The leaf and the linked certificates of a `PeerCertificate` from `getPeerCertificate(true)` (what
+ * `checkServerIdentity` receives), as `crypto.X509Certificate`s for {@link verifyPeerTrustDomain}.
+ * Unlike `getPeerX509Certificate()`, the detailed form keeps its links on every call.
+ *
+ * @example
+ * ```ts
+ * checkServerIdentity: (name, cert) => {
+ *   const { leaf, presented } = peerCertificateChain(cert);
+ *   verifyPeerTrustDomain(material, leaf, presented);
+ * }
+ * ```
+ */
+export function peerCertificateChain(cert: PeerCertificate): {
+  leaf: X509Certificate;
+  presented: X509Certificate[];
+} {
+  const leaf = new X509Certificate(cert.raw);
+  const presented: X509Certificate[] = [];
+  const seen = new Set<PeerCertificate>([cert]);
+  let next = (cert as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
+  while (next?.raw && !seen.has(next) && presented.length < MAX_CHAIN_DEPTH) {
+    seen.add(next);
+    presented.push(new X509Certificate(next.raw));
+    next = (next as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
+  }
+  return { leaf, presented };
 }

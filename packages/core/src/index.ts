@@ -10,7 +10,13 @@ export type { MeshlessErrorCode, MeshlessErrorContext } from './errors.js';
 export { isMeshlessError, MESHLESS_ERROR_CODES, MeshlessError } from './errors.js';
 export type { ExpiryEvent, ExpiryOptions } from './expiry-monitor.js';
 export { ExpiryMonitor } from './expiry-monitor.js';
-export { peerChainsTo, trustedRoots, trustedRootsPem, verifyPeerTrustDomain } from './federation.js';
+export {
+  peerCertificateChain,
+  peerChainsTo,
+  trustedRoots,
+  trustedRootsPem,
+  verifyPeerTrustDomain,
+} from './federation.js';
 export type { CertificateInput, PeerIdentity } from './identity.js';
 export { fingerprintOf, identityFromCertificate } from './identity.js';
 export { assertStrongKey } from './key-policy.js';

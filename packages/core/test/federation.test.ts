@@ -163,6 +163,15 @@ describe('verifyPeerTrustDomain', () => {
     expect(codeOf(() => verifyPeerTrustDomain(federated(), cert(bPeer.certPem))).code).toBe(
       'ERR_MESHLESS_PEER_BUNDLE_MISMATCH',
     );
+    expect(() =>
+      verifyPeerTrustDomain(federated(), cert(bPeer.certPem), [cert(intermediate.certPem)]),
+    ).not.toThrow();
+    // An intermediate of b.org does not make a.org's name good.
+    const forged = await makeLeaf(intermediate, { uris: [A] });
+    expect(
+      codeOf(() => verifyPeerTrustDomain(federated(), cert(forged.certPem), [cert(intermediate.certPem)]))
+        .code,
+    ).toBe('ERR_MESHLESS_PEER_BUNDLE_MISMATCH');
   });
 
   it('checks nothing for material of a single trust domain (OpenSSL verified against it)', async () => {
