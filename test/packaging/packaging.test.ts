@@ -150,22 +150,37 @@ describe('packaging', () => {
   let cjs: Record<string, ConsumerResult> = {};
   const bins = new Map<string, string[]>();
   let setupError: unknown;
+  /** Packages that could not be packed (no build), each with the reason; their tests fail with it. */
+  const unbuilt = new Map<string, string>();
 
   beforeAll(async () => {
     for (const reason of skipped) console.log(`packaging: skipping ${reason}`);
     try {
       for (const { name, dir } of included) {
-        for (const file of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts']) {
-          if (!existsSync(join(dir, 'dist', file)))
-            throw new Error(`${name} has no dist/${file}: run \`npm run build\` first`);
-        }
-        // Only a warning: in a shared tree, sources may change between the build and this test.
-        if (statSync(join(dir, 'dist', 'index.js')).mtimeMs < newestMtime(join(dir, 'src'))) {
+        const missing = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].find(
+          (file) => !existsSync(join(dir, 'dist', file)),
+        );
+        if (missing) {
+          unbuilt.set(name, `${name} has no dist/${missing}: run \`npm run build\` first`);
+        } else if (statSync(join(dir, 'dist', 'index.js')).mtimeMs < newestMtime(join(dir, 'src'))) {
+          // Only a warning: in a shared tree, sources may change between the build and this test.
           console.warn(
             `packaging: ${name}: dist is older than src; \`npm run build\` to test the current sources`,
           );
         }
       }
+      // A package that depends on an unbuilt one cannot be installed either.
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const { name, manifest } of included) {
+          const dep = Object.keys(manifest.dependencies ?? {}).find((d) => unbuilt.has(d));
+          if (!unbuilt.has(name) && dep) {
+            unbuilt.set(name, `${name} depends on ${dep}, which cannot be packed: ${unbuilt.get(dep)}`);
+            changed = true;
+          }
+        }
+      }
+      const ready = included.filter((c) => !unbuilt.has(c.name));
       work = mkdtempSync(join(tmpdir(), 'meshless-packaging-'));
       const packDir = join(work, 'tarballs');
       const consumer = join(work, 'consumer');
@@ -173,7 +188,7 @@ describe('packaging', () => {
       mkdirSync(packDir);
 
       // One npm pack for all packages.
-      const workspaces = included.map((c) => `--workspace=${relative(root, c.dir)}`);
+      const workspaces = ready.map((c) => `--workspace=${relative(root, c.dir)}`);
       const packed = await run('npm', ['pack', ...workspaces, '--pack-destination', packDir, '--json'], {
         cwd: root,
         env,
@@ -207,7 +222,7 @@ describe('packaging', () => {
       writeFileSync(
         specFile,
         JSON.stringify({
-          packages: names,
+          packages: ready.map((c) => c.name),
           expectedExports: EXPECTED_EXPORTS,
           material: { cert: leaf.chainPem, key: leaf.keyPem, ca: leaf.caPem, spiffeId },
         }),
@@ -218,7 +233,7 @@ describe('packaging', () => {
       ]);
       esm = JSON.parse(esmOut.stdout);
       cjs = JSON.parse(cjsOut.stdout);
-      for (const { name, manifest } of included) {
+      for (const { name, manifest } of ready) {
         const problems: string[] = [];
         for (const command of binNames(manifest)) {
           try {
@@ -240,9 +255,12 @@ describe('packaging', () => {
     }
   }, TIMEOUT_MS);
 
-  // Setup failures (no build, npm errors) fail every test with the full message.
-  const assertSetUp = () => {
+  // Setup failures (npm errors) fail every test with the full message; a package that was not
+  // built fails its own tests.
+  const assertSetUp = (name?: string) => {
     if (setupError) throw setupError;
+    const reason = name === undefined ? undefined : unbuilt.get(name);
+    if (reason) throw new Error(reason);
   };
 
   afterAll(() => {
@@ -250,41 +268,41 @@ describe('packaging', () => {
   });
 
   it('covers @meshless/core and packs every package it covers', () => {
-    assertSetUp();
+    assertSetUp('@meshless/core');
     expect(names).toContain('@meshless/core');
-    expect([...tarballs.keys()].sort()).toEqual([...names].sort());
+    expect([...tarballs.keys(), ...unbuilt.keys()].sort()).toEqual([...names].sort());
   });
 
   describe.each(names)('%s', (name) => {
     const manifest = included.find((c) => c.name === name)?.manifest as Manifest;
 
     it('passes publint (strict)', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(lints.get(name)?.publint).toEqual([]);
     });
 
     it('passes are-the-types-wrong', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(lints.get(name)?.attw).toEqual([]);
     });
 
     it('works through import() from an ESM consumer', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(esm[name]?.problems).toEqual([]);
     });
 
     it('works through require() from a CJS consumer', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(cjs[name]?.problems).toEqual([]);
     });
 
     it.runIf(binNames(manifest).length > 0)('installs commands that run (--version)', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(bins.get(name)).toEqual([]);
     });
 
     it('has the same exports in its ESM and CJS builds', () => {
-      assertSetUp();
+      assertSetUp(name);
       expect(esm[name]?.keys.length).toBeGreaterThan(0);
       expect(cjs[name]?.keys).toEqual(esm[name]?.keys);
     });
