@@ -54,7 +54,8 @@ const sClient: ClientPeer = {
   async get(port, path, set, who) {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', set.caFile];
     args.push('-verify_return_error', '-verify_ip', '127.0.0.1', '-brief', '-ign_eof');
-    if (who) args.push('-cert', who.files.cert, '-cert_chain', who.files.chain, '-key', who.files.key);
+    if (who) args.push('-cert', who.files.cert, '-key', who.files.key);
+    if (who?.files.intermediates) args.push('-cert_chain', who.files.intermediates);
     // -ign_eof: s_client reads until the server closes, after its answer.
     const input = `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`;
     const result = await run(requireTool('openssl'), args, { input, timeoutMs: 15_000 });

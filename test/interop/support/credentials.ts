@@ -22,7 +22,8 @@ export interface Credential {
   /** The leaf, then intermediates. */
   chainPem: string;
   keyPem: string;
-  files: { cert: string; chain: string; key: string };
+  /** `intermediates` only when the chain has any. */
+  files: { cert: string; chain: string; key: string; intermediates?: string };
 }
 
 export interface CredentialSet {
@@ -56,6 +57,12 @@ async function save(
   await writeFile(files.cert, pems.certPem);
   await writeFile(files.chain, pems.chainPem);
   await writeFile(files.key, pems.keyPem, { mode: 0o600 });
+  const intermediates = pems.chainPem.slice(pems.chainPem.indexOf(pems.certPem) + pems.certPem.length);
+  if (intermediates.includes('BEGIN CERTIFICATE')) {
+    const file = join(dir, `${role}-intermediates.crt`);
+    await writeFile(file, intermediates);
+    return { spiffeId, ...pems, files: { ...files, intermediates: file } };
+  }
   return { spiffeId, ...pems, files };
 }
 
