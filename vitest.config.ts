@@ -1,8 +1,12 @@
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
-const packages = ['core', 'pki', 'watcher', 'server', 'client', 'express', 'fastify', 'metrics', 'cli', 'spiffe'];
+// Every workspace package, so that a new package needs no entry here.
+const packages = readdirSync(fileURLToPath(new URL('./packages', import.meta.url)), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 export default defineConfig({
   resolve: {
