@@ -1,6 +1,12 @@
 export type { WorkloadApiAddress } from './address.js';
 export { parseWorkloadApiAddress, SPIFFE_ENDPOINT_SOCKET } from './address.js';
 export type { BackoffOptions } from './backoff.js';
+export type { GrpcChannelCredentialsOptions } from './grpc/channel-credentials.js';
+export { grpcChannelCredentials } from './grpc/channel-credentials.js';
+export { grpcPeerOf } from './grpc/peer.js';
+export type { GrpcServerCredentialsOptions } from './grpc/server-credentials.js';
+export { grpcServerCredentials } from './grpc/server-credentials.js';
+export { SourceCertificateProvider } from './grpc/source-certificate-provider.js';
 export type { WorkloadApiSourceOptions } from './options.js';
 export type { SvidChoice, SvidPick } from './pick.js';
 export { workloadApiService } from './proto/load.js';

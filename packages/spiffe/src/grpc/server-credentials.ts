@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { SecureContextOptions } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import {
+  type Authorizer,
+  type CertificateSource,
+  channels,
+  secureTlsDefaults,
+  type TlsMaterial,
+  trustedRootsPem,
+} from '@meshless/core';
+import { socketOfCall } from './call-socket.js';
+import { callVerdict, connectionVerdict, type PeerVerdict } from './peer-verdict.js';
+
+const authorizationChannel = diagnostics.channel(channels.authorization);
+
+/**
+ * Options of {@link grpcServerCredentials}.
+ *
+ * @example
+ * ```ts
+ * const options: GrpcServerCredentialsOptions = { authorize: authorize.memberOf('example.org') };
+ * ```
+ */
+export interface GrpcServerCredentialsOptions {
+  /**
+   * Decides which verified clients may call: others get PERMISSION_DENIED. Required: pass
+   * `authorize.any()` to accept every client the trust bundle vouches for, on purpose.
+   */
+  authorize: Authorizer;
+  /** 48 bytes of TLS session ticket keys, kept across rotations. Default: generated. */
+  ticketKeys?: Buffer;
+}
+
+// The full option set every time: grpc-js hands it to setSecureContext(), which resets what it is not given.
+function contextOptions(material: TlsMaterial, ticketKeys: Buffer): SecureContextOptions {
+  return {
+    ...secureTlsDefaults,
+    cert: material.certPem,
+    key: material.keyPem,
+    ca: trustedRootsPem(material),
+    ticketKeys,
+  };
+}
+
+/**
+ * grpc-js server credentials whose certificate, key and trust bundle follow a certificate source.
+ * grpc-js watches credentials for new secure context options and applies them with
+ * `setSecureContext()`; this class feeds it from the source's `update` events, and gives it `null`
+ * (grpc-js then drops new connections) while the source's material is withdrawn.
+ */
+class SourceServerCredentials extends grpc.ServerCredentials {
+  readonly #source: CertificateSource;
+  readonly #ticketKeys: Buffer;
+  #material: TlsMaterial;
+  #withdrawn = false;
+  readonly #onUpdate = (material: TlsMaterial) => {
+    this.#material = material;
+    this.#withdrawn = false;
+    this.updateSecureContextOptions(contextOptions(material, this.#ticketKeys));
+  };
+  readonly #onWithdrawn = () => {
+    this.#withdrawn = true;
+    this.updateSecureContextOptions(null);
+  };
+
+  constructor(source: CertificateSource, ticketKeys: Buffer) {
+    const material = source.current();
+    // Mutual TLS: OpenSSL refuses a client without a certificate that verifies against the bundle.
+    super({ requestCert: true, rejectUnauthorized: true }, contextOptions(material, ticketKeys));
+    this.#source = source;
+    this.#ticketKeys = ticketKeys;
+    this.#material = material;
+  }
+
+  /** The material of the latest handshakes: what peers are verified against. */
+  get material(): TlsMaterial {
+    return this.#material;
+  }
+
+  override _addWatcher(watcher: Parameters<grpc.ServerCredentials['_addWatcher']>[0]): void {
+    if (this.getWatcherCount() === 0) {
+      this.#source.on('update', this.#onUpdate);
+      this.#source.on('withdrawn', this.#onWithdrawn);
+    }
+    super._addWatcher(watcher);
+  }
+
+  override _removeWatcher(watcher: Parameters<grpc.ServerCredentials['_removeWatcher']>[0]): void {
+    super._removeWatcher(watcher);
+    if (this.getWatcherCount() === 0) {
+      this.#source.off('update', this.#onUpdate);
+      this.#source.off('withdrawn', this.#onWithdrawn);
+    }
+  }
+
+  // Read when a port is bound: the source's latest material, whether or not a watcher saw it change.
+  override _getSecureContextOptions(): SecureContextOptions | null {
+    if (this.#withdrawn) return null;
+    try {
+      this.#material = this.#source.current();
+    } catch {
+      return null;
+    }
+    return contextOptions(this.#material, this.#ticketKeys);
+  }
+
+  override _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+/**
+ * Server credentials for `@grpc/grpc-js` from any {@link CertificateSource}: mutual TLS with the
+ * source's certificate and trust bundle (federated bundles included, each client checked against its
+ * own trust domain's bundle), hot rotation without dropping connections, and SPIFFE authorization of
+ * the client on every call: a client without a verified certificate gets UNAUTHENTICATED, one the
+ * authorizer denies gets PERMISSION_DENIED, before the handler runs. The client's identity is read
+ * once per connection; handlers get it with {@link grpcPeerOf}.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import { authorize } from '@meshless/core';
+ * import { grpcServerCredentials, workloadApiSource } from '@meshless/spiffe';
+ *
+ * const source = await workloadApiSource();
+ * const server = new grpc.Server();
+ * server.addService(service, handlers);
+ * const credentials = grpcServerCredentials(source, { authorize: authorize.id('spiffe://example.org/ns/prod/sa/web') });
+ * server.bindAsync('0.0.0.0:8443', credentials, () => {});
+ * ```
+ */
+export function grpcServerCredentials(
+  source: CertificateSource,
+  options: GrpcServerCredentialsOptions,
+): grpc.ServerCredentials {
+  if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
+    throw new TypeError('grpcServerCredentials: source must be a CertificateSource');
+  }
+  if (!options || typeof options.authorize !== 'function') {
+    throw new TypeError(
+      'grpcServerCredentials: options.authorize is required (use authorize.any() to accept every verified client)',
+    );
+  }
+  const ticketKeys = options.ticketKeys ?? randomBytes(48);
+  if (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48) {
+    throw new TypeError('grpcServerCredentials: options.ticketKeys must be a 48-byte Buffer');
+  }
+  const credentials = new SourceServerCredentials(source, ticketKeys);
+  const interceptor = authorizationInterceptor(options.authorize, () => credentials.material);
+  return grpc.experimental.createServerCredentialsWithInterceptors(credentials, [interceptor]);
+}
+
+// Credentials' interceptors run first, on the base call, so the connection's socket is within reach.
+function authorizationInterceptor(
+  authorize: Authorizer,
+  material: () => TlsMaterial,
+): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            const socket = socketOfCall(call);
+            const verdict = socket
+              ? connectionVerdict(socket, authorize, material())
+              : callVerdict(call, authorize, material());
+            if (authorizationChannel.hasSubscribers) publishDecision(verdict);
+            if (verdict.refusal) call.sendStatus({ ...verdict.refusal, metadata: new grpc.Metadata() });
+            else proceed(metadata);
+          },
+        });
+      },
+    });
+}
+
+function publishDecision(verdict: PeerVerdict): void {
+  const { decision } = verdict;
+  if (!decision) return;
+  authorizationChannel.publish({
+    decision: !decision.allowed
+      ? 'deny'
+      : decision.enforced === false && decision.wouldAllow === false
+        ? 'audit_deny'
+        : 'allow',
+    enforced: decision.enforced !== false,
+    reason: decision.reason,
+    peer: verdict.peer,
+    security: 'mtls',
+    connectionClosed: false,
+  });
+}
