@@ -35,6 +35,9 @@ export function exitCodeOf(error: unknown): ExitCode {
 /** The code printed in parentheses after an error message. */
 export function codeOf(error: unknown): string {
   if (isMeshlessError(error)) return error.code;
+  // A plain { code, message } record, as a probe report carries its error.
+  if (isRecord(error) && typeof error.code === 'string' && error.code.startsWith('ERR_MESHLESS_'))
+    return error.code;
   if (exitCodeOf(error) === EXIT.usage) return 'ERR_MESHLESS_USAGE';
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.length > 0) return code;
@@ -43,7 +46,12 @@ export function codeOf(error: unknown): string {
 
 /** The message of an error on one line, without commander's `error: ` prefix. */
 export function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text =
+    error instanceof Error
+      ? error.message
+      : isRecord(error) && typeof error.message === 'string'
+        ? error.message
+        : String(error);
   return text
     .replace(/^error: /, '')
     .split('\n')
@@ -69,4 +77,8 @@ export function messageOf(error: unknown): string {
  */
 export function errorLine(error: unknown, hint?: string): string {
   return `meshless: ${messageOf(error)}${hint ? `; ${hint}` : ''} (${codeOf(error)})`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }

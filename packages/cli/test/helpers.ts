@@ -30,7 +30,18 @@ export interface RunOptions {
  * Runs `node dist/bin.js ...args` with NO_COLOR=1 and resolves with its exit code and output.
  * Asynchronous on purpose: probe tests run their servers in this process's event loop.
  */
-export function meshless(args: readonly string[], options: RunOptions = {}): Promise<Result> {
+export async function meshless(args: readonly string[], options: RunOptions = {}): Promise<Result> {
+  // In a shared working tree another build may be replacing dist at this moment (tsup cleans it
+  // first): wait for it rather than fail on a file that is about to come back.
+  for (let attempt = 1; ; attempt++) {
+    const result = await runOnce(args, options);
+    const rebuilding = result.code === 1 && /Cannot find module '[^']*\/dist\//.test(result.stderr);
+    if (!rebuilding || attempt === 5) return result;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+function runOnce(args: readonly string[], options: RunOptions): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? root,

@@ -1,5 +1,5 @@
 import { type CommandRegistration, type Context, examples } from '../context.js';
-import { usageError } from '../errors.js';
+import { errorLine, usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { readInput } from '../files.js';
 import { durationMsArgument, spiffeIdArgument } from '../options.js';
@@ -82,7 +82,17 @@ async function probe(url: string, options: ProbeCommandOptions, context: Context
   if (!report.ok) context.exitCode = EXIT.failed;
   if (options.json) writeJson(io.stdout, report);
   else io.stdout.write(reportText(report, paint));
-  if (report.error) io.stderr.write(`meshless: ${report.error.message} (${report.error.code})\n`);
+  if (report.error) io.stderr.write(`${errorLine(report.error)}\n`);
+}
+
+function httpText(http: NonNullable<ProbeReport['http']>): string | undefined {
+  if (!http.status) return http.note ?? undefined;
+  // A meshless server answers 401/403 after a verified handshake: TLS worked, authorization did not.
+  if (/^HTTP\/\S+ 403\b/.test(http.status))
+    return `${http.status} (TLS is fine; the server's authorizer denied our identity)`;
+  if (/^HTTP\/\S+ 401\b/.test(http.status))
+    return `${http.status} (the server saw no verified client certificate)`;
+  return http.status;
 }
 
 function reportText(report: ProbeReport, paint: Paint): string {
@@ -111,7 +121,7 @@ function reportText(report: ProbeReport, paint: Paint): string {
     ['server id', server ? (server.spiffeId ?? `no SPIFFE ID (${server.subject})`) : undefined],
     ['server chain', chain],
     ['verification', verificationText],
-    ['http', http ? (http.status ?? http.note ?? undefined) : undefined],
+    ['http', http ? httpText(http) : undefined],
     ['resumption', resumption ? `${yesNo(resumption.resumed)} ${resumption.note}` : undefined],
     [
       'client cert',

@@ -66,7 +66,7 @@ export function probeFailure(
     const against = facts.ca ? `the trust bundle ${facts.ca}` : 'the system trust store (pass --ca)';
     return new MeshlessError(
       'ERR_MESHLESS_SERVER_CERT_UNTRUSTED',
-      `the server certificate does not verify against ${against}: ${error.message} (${code})`,
+      `the server certificate does not verify against ${against}: ${opensslReason(error.message)} (${code})`,
       context,
       error,
     );
@@ -120,14 +120,28 @@ function connectReason(code: string, error: Error): string {
   }
 }
 
+/**
+ * The reason of an OpenSSL error without its noise: `808C...:error:0A00010B:SSL routines:
+ * ssl3_get_record:wrong version number:../deps/...:350:` becomes `wrong version number`.
+ *
+ * @example
+ * ```ts
+ * opensslReason(err.message); // 'wrong version number'
+ * ```
+ */
+export function opensslReason(message: string): string {
+  const match = /:SSL routines:[^:]*:([^:]+):/.exec(message);
+  return (match?.[1] ?? message).trim();
+}
+
 function handshakeReason(code: string, error: Error, where: string): string {
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(error.message))
-    return `${where} does not speak TLS there (plain HTTP?): ${error.message}`;
+    return `${where} does not speak TLS (plain HTTP on that port?): ${opensslReason(error.message)}`;
   if (code === 'ECONNRESET' || /socket disconnected|socket hang up/i.test(error.message))
     return `${where} closed the connection during the TLS handshake (a client certificate it does not accept, or no protocol and cipher in common)`;
   if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')
     return `the server refused the handshake (handshake_failure alert): no TLS version or cipher in common with TLS 1.2+ AEAD suites, or it demands a client certificate`;
-  return `the TLS handshake with ${where} failed: ${error.message}${code ? ` (${code})` : ''}`;
+  return `the TLS handshake with ${where} failed: ${opensslReason(error.message)}${code ? ` (${code})` : ''}`;
 }
 
 function alertName(code: string): string {
