@@ -180,7 +180,7 @@ describe('the PEM loader', () => {
         if (material)
           expect(material.leaf.fingerprint256).toBe(identityFromCertificate(good.cert).fingerprint256);
       }),
-      { numRuns: 250 },
+      { numRuns: 150 },
     );
   });
 
@@ -223,7 +223,7 @@ describe('identityFromCertificate', () => {
           }
         },
       ),
-      { numRuns: 1_000 },
+      { numRuns: 500 },
     );
   });
 
