@@ -128,6 +128,27 @@ describe('gRPC over mutual TLS from certificate sources', () => {
     }
   });
 
+  it('refuses calls on open connections once the client no longer chains to a trusted root', async () => {
+    const rotating = await sourceFor(SERVER);
+    const server = await startEcho(grpcServerCredentials(rotating, { authorize: authorize.any() }));
+    const client = echoClient(
+      server.port,
+      grpcChannelCredentials(await sourceFor(WEB), { authorizeServer: SERVER }),
+    );
+    try {
+      expect((await client.whoami()).caller).toBe(WEB);
+      // The server moves to a new CA and trusts only it; the client's connection stays open.
+      rotating.set(await reissued(SERVER, await createCa({ trustDomain: TD })));
+      const error = await failure(client.whoami());
+      expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(error.details).toContain('no longer chains to a trusted root');
+    } finally {
+      client.close();
+      await server.close();
+      await rotating.close();
+    }
+  });
+
   it('refuses bad options with TypeError', () => {
     expect(() => grpcServerCredentials(serverSource, {} as never)).toThrow(TypeError);
     expect(() => grpcServerCredentials({} as never, { authorize: authorize.any() })).toThrow(TypeError);
@@ -135,8 +156,8 @@ describe('gRPC over mutual TLS from certificate sources', () => {
   });
 });
 
-async function reissued(spiffeId: string) {
-  const issued = await ca.issue({ spiffeId });
+async function reissued(spiffeId: string, authority = ca) {
+  const issued = await authority.issue({ spiffeId });
   return loadMaterial({ cert: issued.chainPem, key: issued.keyPem, ca: issued.caPem });
 }
 

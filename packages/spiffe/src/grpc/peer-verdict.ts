@@ -8,7 +8,10 @@ import {
   isMeshlessError,
   type PeerIdentity,
   peerCertificateChain,
+  peerChainsTo,
   type TlsMaterial,
+  trustedRoots,
+  trustedRootsPem,
   verifyPeerTrustDomain,
 } from '@meshless/core';
 
@@ -29,30 +32,47 @@ export interface PeerVerdict {
 // @meshless/server's peer-state.ts), which forward property reads but are not the same key.
 const VERDICT = Symbol.for('meshless.grpcPeerVerdict');
 
-type WithVerdict = { [VERDICT]?: PeerVerdict };
+/** A verdict, and the trusted roots it was reached under. */
+interface CachedVerdict {
+  readonly verdict: PeerVerdict;
+  readonly trust: string;
+}
+
+type WithVerdict = { [VERDICT]?: CachedVerdict };
 
 /** The verdict cached on a connection, if any. */
 export function cachedVerdict(socket: TLSSocket): PeerVerdict | undefined {
-  return (socket as unknown as WithVerdict)[VERDICT];
+  return (socket as unknown as WithVerdict)[VERDICT]?.verdict;
 }
 
 /**
  * Decides once per connection: a certificate OpenSSL verified, whose chain anchors in the bundle of
  * the peer's own trust domain, read into a peer identity, then authorized. Cached on the socket: the
- * peer of a connection does not change, and `getPeerCertificate(true)` is costly.
+ * peer of a connection does not change, and `getPeerCertificate(true)` is costly. When the trusted
+ * roots change (a CA rotation, a federated bundle dropped), the connection's peer is checked again on
+ * its next call, as OpenSSL would on a new handshake, and refused if it no longer chains to them.
  */
 export function connectionVerdict(
   socket: TLSSocket,
   authorize: Authorizer,
   material: TlsMaterial,
 ): PeerVerdict {
-  const cached = cachedVerdict(socket);
-  if (cached) return cached;
+  const holder = socket as unknown as WithVerdict;
+  const cached = holder[VERDICT];
+  const trust = trustedRootsPem(material);
+  if (cached?.trust === trust) return cached.verdict;
   const detailed = socket.authorized ? socket.getPeerCertificate(true) : undefined;
-  const verdict = detailed?.raw
-    ? decide(peerCertificateChain(detailed), authorize, material)
-    : unauthenticated('no verified client certificate');
-  (socket as unknown as WithVerdict)[VERDICT] = verdict;
+  let verdict: PeerVerdict;
+  if (!detailed?.raw) verdict = unauthenticated('no verified client certificate');
+  else {
+    const chain = peerCertificateChain(detailed);
+    // OpenSSL verified the chain against the roots of the handshake; later roots need a check of ours.
+    verdict =
+      cached && !peerChainsTo(chain.leaf, trustedRoots(material), chain.presented)
+        ? unauthenticated('the client certificate no longer chains to a trusted root')
+        : decide(chain, authorize, material);
+  }
+  holder[VERDICT] = { verdict, trust };
   return verdict;
 }
 
