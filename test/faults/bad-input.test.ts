@@ -1,11 +1,13 @@
-// The bad-input catalogue, table-driven: each bad file set is written to disk, read back and offered
-// to a running meshless service. It must be refused with its own MeshlessError code, blaming the
-// right input, and the service must keep serving its last good certificate. Tricky-but-valid file
-// sets are accepted and served to new connections.
+// The bad-input catalogue, table-driven: each bad file set is swapped into the secret volume a running
+// meshless service watches (watchCertificateFiles, cert-manager layout, written as the kubelet writes).
+// It must be refused with its own MeshlessError code, blaming the right input and naming its file,
+// and the service must keep serving its last good certificate. Tricky-but-valid file sets are
+// accepted and served to new connections.
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMeshlessError, loadMaterial } from '@meshless/core';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BAD_INPUTS,
@@ -15,22 +17,45 @@ import {
   makeFixtures,
   WORKLOAD_ID,
 } from './support/bad-inputs.js';
-import { loadFromFiles, type Service, startService, writeMaterialFiles } from './support/service.js';
+import { errorAfter, type Service, startWatchedService } from './support/service.js';
+
+const FILE_OF = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
+const base = join(tmpdir(), `meshless-faults-${process.pid}-${Date.now()}`);
 
 let fixtures: Fixtures;
-let service: Service;
-const base = join(tmpdir(), `meshless-faults-${process.pid}-${Date.now()}`);
-let n = 0;
+type Watched = Awaited<ReturnType<typeof startWatchedService>>;
+/** One service per passphrase setting: none, and 'right'. */
+const services = new Map<string | undefined, Watched & { dir: string }>();
 
 beforeAll(async () => {
   fixtures = await makeFixtures();
-  service = await startService(fixtures.root, loadMaterial(filesOf(fixtures.good)));
+  for (const passphrase of [undefined, 'right']) {
+    const dir = join(base, passphrase ?? 'plain');
+    const service = await startWatchedService(fixtures.root, dir, filesOf(fixtures.good), { passphrase });
+    services.set(passphrase, { ...service, dir });
+  }
 });
 
 afterAll(async () => {
-  await service?.stop();
+  for (const service of services.values()) await service.stop();
   await rm(base, { recursive: true, force: true });
 });
+
+function serviceFor(passphrase: string | undefined) {
+  const service = services.get(passphrase);
+  if (!service) throw new Error(`no service for passphrase ${passphrase}`);
+  return service;
+}
+
+async function servedSoon(service: Service, serial: string): Promise<string> {
+  const deadline = performance.now() + 2_000;
+  let served = await service.serving();
+  while (served !== serial && performance.now() < deadline) {
+    await sleep(20);
+    served = await service.serving();
+  }
+  return served;
+}
 
 it('the catalogue holds at least 30 bad inputs, each named once', () => {
   expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(30);
@@ -39,23 +64,16 @@ it('the catalogue holds at least 30 bad inputs, each named once', () => {
 
 describe('a bad file set is refused with its code, and the service keeps serving', () => {
   it.each(BAD_INPUTS)('$name: $code', async ({ make, code, input, passphrase }) => {
+    const service = serviceFor(passphrase);
     const before = await service.serving();
-    const written = await writeMaterialFiles(join(base, String(n++)), await make(fixtures));
+    const since = await service.write(await make(fixtures));
 
-    let error: unknown;
-    try {
-      service.source.set(await loadFromFiles(written.paths, passphrase));
-    } catch (err) {
-      error = err;
-    }
-    if (!isMeshlessError(error))
-      throw new Error(`expected ${code}, got ${error ? String(error) : 'no error'}`);
+    const error = await errorAfter(service, since);
     expect(error.code, error.message).toBe(code);
     expect(error.context.input).toBe(input);
-    // What a source does with refused material: report it and keep the current one.
-    service.source.fail(error);
-    expect(service.errors.at(-1)?.code).toBe(code);
-
+    if (input === 'cert' || input === 'key' || input === 'ca') {
+      expect(error.context.file).toBe(join(service.dir, FILE_OF[input]));
+    }
     expect(service.source.current().leaf.serialNumber).toBe(before);
     expect(await service.serving()).toBe(before);
   });
@@ -63,10 +81,19 @@ describe('a bad file set is refused with its code, and the service keeps serving
 
 describe('a tricky-but-valid file set is accepted and served to new connections', () => {
   it.each(GOOD_INPUTS)('$name', async ({ make, passphrase }) => {
-    const written = await writeMaterialFiles(join(base, String(n++)), await make(fixtures));
-    const material = await loadFromFiles(written.paths, passphrase);
-    expect(String(material.identity.spiffeId)).toBe(WORKLOAD_ID);
-    expect(service.source.set(material)).toBe(true);
-    expect(await service.serving()).toBe(material.leaf.serialNumber);
+    const service = serviceFor(passphrase);
+    const files = await make(fixtures);
+    const updated = new Promise<string>((resolve) =>
+      service.source.once('update', (material) => resolve(material.leaf.serialNumber)),
+    );
+    const since = await service.write(files);
+    const serial = await Promise.race([
+      updated,
+      errorAfter(service, since).then((e) => {
+        throw new Error(`refused: ${e.code} ${e.message}`);
+      }),
+    ]);
+    expect(String(service.source.current().identity.spiffeId)).toBe(WORKLOAD_ID);
+    expect(await servedSoon(service, serial)).toBe(serial);
   });
 });

@@ -1,19 +1,20 @@
-// A running meshless service for the fault tests: a strict server on 127.0.0.1 whose certificate
-// comes from a MemorySource, and a client credential that it authorizes. `serving()` asks it, over a
-// fresh TLS connection, which certificate it serves.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// A running meshless service for the fault tests: a strict server on 127.0.0.1 fed by a certificate
+// source (in memory, or watchCertificateFiles on a secret-volume directory), and a client credential
+// that it authorizes. `serving()` asks it, over a fresh TLS connection, which certificate it serves.
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   authorize,
-  loadMaterial,
-  type MemorySource,
+  type CertificateSource,
   type MeshlessError,
   memorySource,
   type TlsMaterial,
 } from '@meshless/core';
 import { createServer, peerOf } from '@meshless/server';
+import { watchCertificateFiles } from '@meshless/watcher';
+import { atomicWriterUpdate } from '../../support/atomic-writer.js';
 import { makeLeaf, type TestCa } from '../../support/certs.js';
 import { close, get } from '../../support/https-client.js';
 import type { MaterialFiles } from './bad-inputs.js';
@@ -23,10 +24,10 @@ export const CLIENT_ID = 'spiffe://example.org/ns/prod/sa/client';
 export interface Service {
   server: https.Server;
   port: number;
-  source: MemorySource;
+  source: CertificateSource;
   client: { cert: string; key: string; ca: string };
-  /** Every `error` the source reported. */
-  errors: MeshlessError[];
+  /** Every `error` the source reported, with when. */
+  errors: { error: MeshlessError; at: number }[];
   /** The serial number of the certificate the server presents to a new connection, after a 200 answer. */
   serving(): Promise<string>;
   stop(): Promise<void>;
@@ -34,13 +35,13 @@ export interface Service {
 
 export async function startService(
   root: TestCa,
-  initial: TlsMaterial,
+  from: CertificateSource | TlsMaterial,
   options: { handshakeTimeout?: number } = {},
 ): Promise<Service> {
   const client = await makeLeaf(root, { uris: [CLIENT_ID] });
-  const source = memorySource(initial);
-  const errors: MeshlessError[] = [];
-  source.on('error', (error) => errors.push(error));
+  const source: CertificateSource = isSource(from) ? from : memorySource(from);
+  const errors: Service['errors'] = [];
+  source.on('error', (error) => errors.push({ error, at: performance.now() }));
   const server = createServer(
     { source, authorize: authorize.id(CLIENT_ID), handshakeTimeout: options.handshakeTimeout ?? 5_000 },
     (req, res) => res.end(String(peerOf(req)?.spiffeId)),
@@ -72,24 +73,46 @@ export async function startService(
   };
 }
 
-/** Writes the three files as a cert-manager secret (tls.crt, tls.key, ca.crt) into `dir`; returns their paths. */
-export async function writeMaterialFiles(
-  dir: string,
-  files: MaterialFiles,
-): Promise<MaterialFiles & { paths: { cert: string; key: string; ca: string } }> {
-  await mkdir(dir, { recursive: true });
-  const paths = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
-  await writeFile(paths.cert, files.cert);
-  await writeFile(paths.key, files.key, { mode: 0o600 });
-  await writeFile(paths.ca, files.ca);
-  return { ...files, paths };
+function isSource(value: CertificateSource | TlsMaterial): value is CertificateSource {
+  return typeof (value as CertificateSource).current === 'function';
 }
 
-/** Reads the files back, as a service would, and loads them with their paths named. */
-export async function loadFromFiles(
-  paths: { cert: string; key: string; ca: string },
-  passphrase?: string,
-): Promise<TlsMaterial> {
-  const [cert, key, ca] = await Promise.all([readFile(paths.cert), readFile(paths.key), readFile(paths.ca)]);
-  return loadMaterial({ cert, key, ca, files: paths, ...(passphrase ? { passphrase } : {}) });
+/** The three files of a cert-manager secret volume. */
+export function secretFiles(files: MaterialFiles): Record<'tls.crt' | 'tls.key' | 'ca.crt', string | Buffer> {
+  return { 'tls.crt': files.cert, 'tls.key': files.key, 'ca.crt': files.ca };
+}
+
+/**
+ * A service whose source is watchCertificateFiles on `dir`, a cert-manager secret volume written the
+ * way the kubelet writes it (every update is one atomic swap of all three files).
+ */
+export async function startWatchedService(
+  root: TestCa,
+  dir: string,
+  initial: MaterialFiles,
+  options: { passphrase?: string } = {},
+): Promise<Service & { write(files: MaterialFiles): Promise<number> }> {
+  await atomicWriterUpdate(dir, secretFiles(initial));
+  const source = await watchCertificateFiles({ dir, layout: 'cert-manager', debounceMs: 20, ...options });
+  const service = await startService(root, source);
+  return {
+    ...service,
+    /** Swaps the files in; returns the moment just before, to match the events that follow. */
+    async write(files) {
+      const since = performance.now();
+      await atomicWriterUpdate(dir, secretFiles(files));
+      return since;
+    },
+  };
+}
+
+/** Waits for the first `error` after `since`; fails naming what was seen instead. */
+export async function errorAfter(service: Service, since: number, timeoutMs = 3_000): Promise<MeshlessError> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const found = service.errors.find((e) => e.at >= since);
+    if (found) return found.error;
+    if (performance.now() > deadline) throw new Error(`the source reported no error within ${timeoutMs} ms`);
+    await sleep(10);
+  }
 }
