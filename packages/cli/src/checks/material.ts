@@ -16,6 +16,7 @@ import {
 } from '@meshless/core';
 import { expiryPhrase } from '../format/duration.js';
 import { describeKey } from '../format/key.js';
+import { plural } from '../format/plural.js';
 import { attempt, type Check, skipped } from './check.js';
 
 /** One input of the material: its bytes, or the error reading it. */
@@ -64,13 +65,13 @@ export function checkMaterial(files: MaterialFiles, now: Date = new Date()): Mat
   checks.push(
     attempt('cert-pem', `cert file ${files.cert.file} holds PEM certificates`, () => {
       chain = readCertificates(files.cert, 'cert');
-      return `${chain.length} certificate(s), leaf "${chain[0]?.subject}"`;
+      return `${plural(chain.length, 'certificate')}, leaf "${chain[0]?.subject}"`;
     }),
   );
   checks.push(
     attempt('ca-pem', `ca file ${files.ca.file} holds PEM certificates`, () => {
       bundle = readCertificates(files.ca, 'ca');
-      return `${bundle.length} certificate(s)`;
+      return plural(bundle.length, 'certificate');
     }),
   );
   checks.push(

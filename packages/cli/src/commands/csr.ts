@@ -13,8 +13,8 @@ export const CSR_FILES = Object.freeze({ csr: 'tls.csr', key: 'tls.key' });
 
 interface CsrCommandOptions {
   spiffeId: string;
-  dns: string[];
-  ip: string[];
+  dns?: string[];
+  ip?: string[];
   key?: KeyAlgorithm;
   out: string;
   json?: boolean;
@@ -35,8 +35,8 @@ export const registerCsr: CommandRegistration = (program, context) => {
       'make a private key and a certificate signing request (for an external CA, or `meshless sign`)',
     )
     .requiredOption('--spiffe-id <id>', 'the workload SPIFFE ID to request', spiffeIdArgument)
-    .option('--dns <name>', 'a DNS SAN to request (repeatable)', collect, [])
-    .option('--ip <address>', 'an IP SAN to request (repeatable)', collect, [])
+    .option('--dns <name>', 'a DNS SAN to request (repeatable)', collect)
+    .option('--ip <address>', 'an IP SAN to request (repeatable)', collect)
     .addOption(new Option('--key <algorithm>', 'key algorithm').choices(KEY_ALGORITHMS).default('ecdsa-p256'))
     .requiredOption('--out <dir>', `directory for ${CSR_FILES.csr} and ${CSR_FILES.key} (mode 0600)`)
     .option('--json', 'print one JSON document instead of text')
@@ -53,8 +53,8 @@ export const registerCsr: CommandRegistration = (program, context) => {
 async function csr(options: CsrCommandOptions, context: Context): Promise<void> {
   const { csrPem, keyPem } = await createCsr({
     spiffeId: options.spiffeId,
-    dnsNames: options.dns,
-    ipAddresses: options.ip,
+    dnsNames: options.dns ?? [],
+    ipAddresses: options.ip ?? [],
     ...(options.key ? { keyAlgorithm: options.key } : {}),
   });
   const files = { csr: join(options.out, CSR_FILES.csr), key: join(options.out, CSR_FILES.key) };

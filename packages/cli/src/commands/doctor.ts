@@ -8,6 +8,7 @@ import { checkKeyPermissions } from '../checks/permissions.js';
 import { type CommandRegistration, type Context, examples } from '../context.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { plural } from '../format/plural.js';
 import { readMaterialFile } from '../material-input.js';
 import { durationMsArgument } from '../options.js';
 import { checkLines } from '../output/checks.js';
@@ -50,7 +51,7 @@ export const registerDoctor: CommandRegistration = (program, context) => {
     .option('--ca <file>', 'the trust bundle (instead of, or overriding, the one in --dir)')
     .option(
       '--warn-within <duration>',
-      'flag certificates expiring within this time (default: a third of each one lifetime)',
+      "flag certificates expiring within this time (default: a third of each one's lifetime)",
       durationMsArgument,
     )
     .option(
@@ -152,9 +153,8 @@ async function doctor(options: DoctorOptions, context: Context): Promise<void> {
     io.stdout.write(
       problems === 0
         ? `\n${mark('pass', paint)} no problems found${identity ? `: ${identity}` : ''}\n`
-        : `\n${mark('fail', paint)} ${problems} problem${problems === 1 ? '' : 's'} found\n`,
+        : `\n${mark('fail', paint)} ${plural(problems, 'problem')} found\n`,
     );
   }
-  if (problems > 0)
-    io.stderr.write(failureLine(final, `${problems} problem${problems === 1 ? '' : 's'} found`));
+  if (problems > 0) io.stderr.write(failureLine(final, `${plural(problems, 'problem')} found`));
 }

@@ -10,8 +10,8 @@ import { mark } from '../output/marks.js';
 interface IssueCommandOptions {
   ca: string;
   spiffeId: string;
-  dns: string[];
-  ip: string[];
+  dns?: string[];
+  ip?: string[];
   ttl: string;
   key?: KeyAlgorithm;
   out: string;
@@ -34,10 +34,10 @@ export const registerIssue: CommandRegistration = (program, context) => {
     .description('issue a workload certificate (X509-SVID) from a CA made by `meshless ca create`')
     .requiredOption('--ca <dir>', 'the CA directory (ca.crt, ca.key, bundle.crt)')
     .requiredOption('--spiffe-id <id>', 'the workload SPIFFE ID, in the CA trust domain', spiffeIdArgument)
-    .option('--dns <name>', 'a DNS SAN (repeatable)', collect, [])
-    .option('--ip <address>', 'an IP SAN, IPv4 or IPv6 (repeatable)', collect, [])
-    .option('--ttl <duration>', 'lifetime, cut to the CA remaining life', durationArgument, '24h')
-    .addOption(new Option('--key <algorithm>', 'key algorithm (default: the CA one)').choices(KEY_ALGORITHMS))
+    .option('--dns <name>', 'a DNS SAN (repeatable)', collect)
+    .option('--ip <address>', 'an IP SAN, IPv4 or IPv6 (repeatable)', collect)
+    .option('--ttl <duration>', "lifetime, cut to the CA's remaining life", durationArgument, '24h')
+    .addOption(new Option('--key <algorithm>', "key algorithm (default: the CA's)").choices(KEY_ALGORITHMS))
     .option('--out <dir>', 'directory to write the files to', '.')
     .addOption(
       new Option(
@@ -59,11 +59,13 @@ export const registerIssue: CommandRegistration = (program, context) => {
 };
 
 async function issue(options: IssueCommandOptions, context: Context): Promise<void> {
+  const dns = options.dns ?? [];
+  const ip = options.ip ?? [];
   const ca = await loadCa(options.ca);
   const issued = await ca.issue({
     spiffeId: options.spiffeId,
-    dnsNames: options.dns,
-    ipAddresses: options.ip,
+    dnsNames: dns,
+    ipAddresses: ip,
     ttl: options.ttl,
     ...(options.key ? { keyAlgorithm: options.key } : {}),
   });
@@ -73,8 +75,8 @@ async function issue(options: IssueCommandOptions, context: Context): Promise<vo
     writeJson(io.stdout, {
       ok: true,
       spiffeId: issued.spiffeId,
-      dnsNames: options.dns,
-      ipAddresses: options.ip,
+      dnsNames: dns,
+      ipAddresses: ip,
       layout: options.layout,
       files,
       serialNumber: issued.serialNumber,
@@ -90,8 +92,8 @@ async function issue(options: IssueCommandOptions, context: Context): Promise<vo
       ['key', `${files.key} (mode 0600)`],
       ['trust bundle', files.ca],
       ['layout', options.layout],
-      ['dns names', options.dns.length > 0 ? options.dns.join(', ') : undefined],
-      ['ip addresses', options.ip.length > 0 ? options.ip.join(', ') : undefined],
+      ['dns names', dns.length > 0 ? dns.join(', ') : undefined],
+      ['ip addresses', ip.length > 0 ? ip.join(', ') : undefined],
       ['serial', issued.serialNumber],
       ['not after', `${issued.notAfter.toISOString()} (${expiryPhrase(issued.notBefore, issued.notAfter)})`],
     ]),

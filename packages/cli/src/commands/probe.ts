@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { type CommandRegistration, type Context, examples } from '../context.js';
 import { errorLine, usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -41,7 +42,11 @@ export const registerProbe: CommandRegistration = (program, context) => {
     .option('--key <file>', 'the private key of the client certificate (tls.key)')
     .option('--ca <file>', 'the trust bundle to verify the server with (default: the system roots)')
     .option('--expect-id <id>', "check the server's SPIFFE ID instead of its host name", spiffeIdArgument)
-    .option('--timeout <duration>', 'how long each connection may take', durationMsArgument, 10_000)
+    .addOption(
+      new Option('--timeout <duration>', 'how long each connection may take')
+        .argParser(durationMsArgument)
+        .default(10_000, '10s'),
+    )
     .option(
       '--passphrase-env <name>',
       'read the passphrase of an encrypted key from this environment variable',

@@ -12,8 +12,8 @@ interface SignCommandOptions {
   ca: string;
   csr: string;
   ttl: string;
-  dns: string[];
-  ip: string[];
+  dns?: string[];
+  ip?: string[];
   out?: string;
   json?: boolean;
 }
@@ -33,9 +33,9 @@ export const registerSign: CommandRegistration = (program, context) => {
     .description('sign a certificate signing request with a CA made by `meshless ca create`')
     .requiredOption('--ca <dir>', 'the CA directory (ca.crt, ca.key, bundle.crt)')
     .requiredOption('--csr <file>', 'the PEM request, or - for stdin')
-    .option('--ttl <duration>', 'lifetime, cut to the CA remaining life', durationArgument, '24h')
-    .option('--dns <name>', 'DNS SANs to issue instead of those requested (repeatable)', collect, [])
-    .option('--ip <address>', 'IP SANs to issue instead of those requested (repeatable)', collect, [])
+    .option('--ttl <duration>', "lifetime, cut to the CA's remaining life", durationArgument, '24h')
+    .option('--dns <name>', 'DNS SANs to issue instead of those requested (repeatable)', collect)
+    .option('--ip <address>', 'IP SANs to issue instead of those requested (repeatable)', collect)
     .option('--out <dir>', 'write tls.crt (the chain) and ca.crt there, instead of the chain to stdout')
     .option('--json', 'print one JSON document instead of text')
     .addHelpText(
@@ -55,8 +55,8 @@ async function sign(options: SignCommandOptions, context: Context): Promise<void
   const ca = await loadCa(options.ca);
   const signed = await ca.signCsr(request, {
     ttl: options.ttl,
-    ...(options.dns.length > 0 ? { dnsNames: options.dns } : {}),
-    ...(options.ip.length > 0 ? { ipAddresses: options.ip } : {}),
+    ...(options.dns ? { dnsNames: options.dns } : {}),
+    ...(options.ip ? { ipAddresses: options.ip } : {}),
   });
   const names = LAYOUT_FILES['cert-manager'];
   const files = options.out

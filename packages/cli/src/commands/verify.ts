@@ -2,6 +2,7 @@ import { anyFailed } from '../checks/check.js';
 import { checkMaterial } from '../checks/material.js';
 import { type CommandRegistration, type Context, examples } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { plural } from '../format/plural.js';
 import { readMaterialFile } from '../material-input.js';
 import { checkLines } from '../output/checks.js';
 import { failureLine } from '../output/failure.js';
@@ -70,7 +71,7 @@ async function verify(options: VerifyOptions, context: Context): Promise<void> {
     io.stdout.write(
       ok
         ? `\n${mark('pass', paint)} valid: ${id}\n`
-        : `\n${mark('fail', paint)} invalid: ${report.checks.filter((c) => c.outcome === 'fail').length} check(s) failed\n`,
+        : `\n${mark('fail', paint)} invalid: ${plural(report.checks.filter((c) => c.outcome === 'fail').length, 'check')} failed\n`,
     );
   }
   if (!ok) io.stderr.write(failureLine(report.checks, 'the material is invalid'));
