@@ -28,7 +28,7 @@ export const registerDemo: CommandRegistration = (program, context) => {
       'after',
       examples(
         ['meshless demo', 'MESHLESS_DEMO_SCRIPT=./meshless/examples/demo/run.mjs meshless demo'],
-        'Exit status: the demo script ones (0 ok, 1 failed); 2 when no demo script is found.',
+        'Exit status: 0 when the demo succeeds, 1 when it fails, 2 when no demo script is found.',
       ),
     )
     .action(async (args: string[]) => demo(args, context));

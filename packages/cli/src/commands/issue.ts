@@ -33,7 +33,7 @@ export const registerIssue: CommandRegistration = (program, context) => {
     .command('issue')
     .description('issue a workload certificate (X509-SVID) from a CA made by `meshless ca create`')
     .requiredOption('--ca <dir>', 'the CA directory (ca.crt, ca.key, bundle.crt)')
-    .requiredOption('--spiffe-id <id>', 'the workload SPIFFE ID, in the CA trust domain', spiffeIdArgument)
+    .requiredOption('--spiffe-id <id>', "the workload SPIFFE ID, in the CA's trust domain", spiffeIdArgument)
     .option('--dns <name>', 'a DNS SAN (repeatable)', collect)
     .option('--ip <address>', 'an IP SAN, IPv4 or IPv6 (repeatable)', collect)
     .option('--ttl <duration>', "lifetime, cut to the CA's remaining life", durationArgument, '24h')
