@@ -1,5 +1,6 @@
 // meshless verify: every check of loadMaterial with its mark, and for each kind of bad material
 // the failing check, its code (the one loadMaterial throws), exit 1, and one line on stderr.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMaterial } from '@meshless/core';
@@ -52,6 +53,7 @@ function files(name: string, material: { cert: string; key: string; ca: string }
 
 const cases: { name: string; failing: string; code: string; args?: string[] }[] = [];
 let good: string[];
+let encrypted: string[];
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -59,6 +61,13 @@ beforeAll(async () => {
   const intermediate = await makeIntermediate(root);
   const leaf = await makeLeaf(intermediate);
   good = files('good', { cert: leaf.chainPem, key: leaf.keyPem, ca: root.certPem });
+  const lockedKey = createPrivateKey(leaf.keyPem).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: 'correct horse',
+  }) as string;
+  encrypted = files('encrypted', { cert: leaf.chainPem, key: lockedKey, ca: root.certPem });
   const other = await makeLeaf(root);
   const foreign = await makeRoot({ trustDomain: 'example.org' });
   const add = (
@@ -231,5 +240,23 @@ describe('meshless verify', () => {
       'ERR_MESHLESS_KEY_MISMATCH',
       'ERR_MESHLESS_CHAIN_UNTRUSTED',
     ]);
+  });
+
+  it('opens an encrypted key with the passphrase from the variable --passphrase-env names', async () => {
+    const without = await meshless(['verify', ...encrypted]);
+    expect(without.code).toBe(1);
+    expectErrorLine(without.stderr, 'ERR_MESHLESS_KEY_ENCRYPTED');
+    const right = await meshless(['verify', '--passphrase-env', 'KEY_PASS', ...encrypted], {
+      env: { KEY_PASS: 'correct horse' },
+    });
+    expect(right.code, right.stdout).toBe(0);
+    const wrong = await meshless(['verify', '--passphrase-env', 'KEY_PASS', ...encrypted], {
+      env: { KEY_PASS: 'battery' },
+    });
+    expect(wrong.code).toBe(1);
+    expectErrorLine(wrong.stderr, 'ERR_MESHLESS_KEY_DECRYPT_FAILED');
+    const unset = await meshless(['verify', '--passphrase-env', 'NO_SUCH_VARIABLE', ...encrypted]);
+    expect(unset.code).toBe(2);
+    expectErrorLine(unset.stderr, 'ERR_MESHLESS_USAGE');
   });
 });
