@@ -15,21 +15,23 @@ const WEAK_HASHES = new Set(['SHA-1', 'MD5', 'MD2', 'MD4']);
 
 /**
  * Throws `ERR_MESHLESS_SIGNATURE_WEAK` when a certificate is signed with SHA-1 or MD5 (or worse).
+ * `role` names the certificate in the message (`leaf`, `intermediate`); the error's `context.input`
+ * is the input it came from (`cert` for both), so callers can name the file.
  *
  * @example
  * ```ts
  * assertStrongSignature(certificateFacts(block.der, block.pem), 'leaf');
  * ```
  */
-export function assertStrongSignature(cert: CertificateFacts, input: string): void {
+export function assertStrongSignature(cert: CertificateFacts, role: string, input = 'cert'): void {
   const weak =
     WEAK_SIGNATURE_OIDS.get(cert.signatureOid) ??
     (cert.signatureHash && WEAK_HASHES.has(cert.signatureHash) ? cert.signatureHash : undefined);
   if (weak) {
     throw new MeshlessError(
       'ERR_MESHLESS_SIGNATURE_WEAK',
-      `${input} certificate "${cert.subject}" is signed with ${weak}; use SHA-256 or stronger`,
-      { input, subject: cert.subject, fingerprint: cert.fingerprint256, actual: weak },
+      `${role} certificate "${cert.subject}" is signed with ${weak}; use SHA-256 or stronger`,
+      { input, role, subject: cert.subject, fingerprint: cert.fingerprint256, actual: weak },
     );
   }
 }

@@ -315,7 +315,7 @@ describe('loadMaterial rejects', () => {
       'cert',
     ],
     ['an RSA-1024 key', () => leafWith({ key: 'rsa-1024' }), 'ERR_MESHLESS_KEY_WEAK', 'key'],
-    ['a SHA-1 signed leaf', () => leafWith({ hash: 'SHA-1' }), 'ERR_MESHLESS_SIGNATURE_WEAK', 'leaf'],
+    ['a SHA-1 signed leaf', () => leafWith({ hash: 'SHA-1' }), 'ERR_MESHLESS_SIGNATURE_WEAK', 'cert'],
     [
       'a SHA-1 signed intermediate',
       async () => {
@@ -323,7 +323,7 @@ describe('loadMaterial rejects', () => {
         return materialOf(await makeLeaf(weak));
       },
       'ERR_MESHLESS_SIGNATURE_WEAK',
-      'intermediate',
+      'cert',
     ],
   ];
 

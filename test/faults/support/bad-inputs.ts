@@ -248,13 +248,13 @@ export const BAD_INPUTS: BadInput[] = [
   {
     name: 'a SHA-1 signed leaf',
     code: 'ERR_MESHLESS_SIGNATURE_WEAK',
-    input: 'leaf',
+    input: 'cert',
     make: async (f) => leafFrom(f, { hash: 'SHA-1' }),
   },
   {
     name: 'a SHA-1 signed intermediate',
     code: 'ERR_MESHLESS_SIGNATURE_WEAK',
-    input: 'intermediate',
+    input: 'cert',
     make: async (f) =>
       filesOf(await makeLeaf(await makeIntermediate(f.root, { hash: 'SHA-1' }), { uris: [WORKLOAD_ID] })),
   },
