@@ -6,6 +6,26 @@ import { startBilling } from '../src/billing.mjs';
 import { BILLING_ID, ORDERS_ID, TRUST_DOMAIN } from '../src/identities.mjs';
 import { startOrders } from '../src/orders.mjs';
 
+/** What `POST /charges` on billing answers. */
+interface ChargeBody {
+  charged: boolean;
+  caller?: string;
+  tls: { version: string | null; cipher?: string; resumed: boolean };
+  servedBy: string;
+}
+
+/** What `POST /orders` answers when billing was reached. */
+interface OrderBody {
+  placedBy?: string;
+  billing: ChargeBody;
+}
+
+/** The body of a refusal. */
+interface ErrorBody {
+  error: string;
+  code?: string;
+}
+
 let ca: Awaited<ReturnType<typeof createCa>>;
 let billing: Awaited<ReturnType<typeof startBilling>>;
 let orders: Awaited<ReturnType<typeof startOrders>>;
@@ -40,7 +60,7 @@ describe('example: express-to-fastify', () => {
     try {
       const answer = await customer(`${orders.url}/orders`, { method: 'POST' });
       expect(answer.status).toBe(201);
-      const body = await answer.json();
+      const body = (await answer.json()) as OrderBody;
       expect(body.placedBy).toBe(`spiffe://${TRUST_DOMAIN}/ns/shop/sa/frontend`);
       expect(body.billing.caller).toBe(ORDERS_ID);
       expect(body.billing.tls.version).toBe('TLSv1.3');
@@ -57,7 +77,7 @@ describe('example: express-to-fastify', () => {
     try {
       const answer = await intruder(`${billing.url}/charges`, { method: 'POST' });
       expect(answer.status).toBe(403);
-      expect((await answer.json()).error).toBe('peer_forbidden');
+      expect(((await answer.json()) as ErrorBody).error).toBe('peer_forbidden');
     } finally {
       await intruder.close();
     }

@@ -19,8 +19,21 @@ export const ENV = Object.freeze({
 const SERVICES = ['orders', 'billing'];
 
 /**
+ * The app's configuration. `billing` is set for orders only, `allowedCaller` for billing only.
+ * @typedef {object} AppConfig
+ * @property {string} service
+ * @property {string} trustDomain
+ * @property {{ cert: string, key: string, ca: string }} tls
+ * @property {number} port
+ * @property {number} healthPort
+ * @property {{ url: string, id: string }} [billing]
+ * @property {string} [allowedCaller]
+ */
+
+/**
  * Reads and checks the configuration; throws a TypeError naming the variable that is missing or
  * wrong, so a misconfigured pod fails at start with a clear message.
+ * @returns {AppConfig}
  */
 export function configFromEnv(env = process.env) {
   const get = (name) => {

@@ -118,10 +118,10 @@ describe('example: kubernetes manifests', () => {
     const orders = configFromEnv(env(find(objects, 'Deployment', 'orders')));
     const billing = configFromEnv(env(find(objects, 'Deployment', 'billing')));
     const billingService = find(objects, 'Service', 'billing');
-    expect(orders.billing.url).toBe(
-      `https://billing.shop.svc.cluster.local:${billingService.spec.ports[0].port}`,
-    );
-    expect(orders.billing.id).toBe(find(objects, 'Certificate', 'billing').spec.uris[0]);
+    expect(orders.billing).toBeDefined();
+    const target = orders.billing!;
+    expect(target.url).toBe(`https://billing.shop.svc.cluster.local:${billingService.spec.ports[0].port}`);
+    expect(target.id).toBe(find(objects, 'Certificate', 'billing').spec.uris[0]);
     expect(billing.allowedCaller).toBe(find(objects, 'Certificate', 'orders').spec.uris[0]);
   });
 });

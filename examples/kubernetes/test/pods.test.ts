@@ -48,7 +48,7 @@ async function startPod(name: string, overrides: Record<string, string>): Promis
   );
   const app = await startApp(configFromEnv({ ...env, PORT: '0', HEALTH_PORT: '0', ...overrides }), {
     host: '127.0.0.1',
-    log: { info: () => {}, warn: () => {} },
+    log: { info: () => {}, warn: () => {} } as unknown as Console,
   });
   apps[name] = app;
   return app;

@@ -9,9 +9,30 @@ import { BILLING_ID } from './identities.mjs';
 import { CALLERS, POLICY } from './stages.mjs';
 
 /**
+ * What one caller's requests came to in a stage.
+ * @typedef {object} CallerOutcome
+ * @property {string} kind how the caller connects ('createFetch (mTLS)', 'plain node:http')
+ * @property {number} ok
+ * @property {number} failed
+ * @property {string[]} errors the distinct reasons of the failures
+ */
+
+/**
+ * The result of one stage.
+ * @typedef {object} StageResult
+ * @property {string} name
+ * @property {string} mode billing's listener mode
+ * @property {{ checked: number, wouldDeny: number } | undefined} audit in audit mode only
+ * @property {import('@meshless/metrics').CoverageSnapshot} coverage
+ * @property {Record<string, CallerOutcome>} outcomes by caller name
+ * @property {Record<string, number>} handshakeFailures the refused handshakes, by reason
+ */
+
+/**
  * Runs `stage` with the sources in `sources` (billing's and one per migrated caller); each caller
  * makes `requests` requests. Resolves with the coverage snapshot, each caller's outcomes, the
  * handshakes billing refused (by reason) and, in audit mode, what enforcement would have refused.
+ * @returns {Promise<StageResult>}
  */
 export async function runStage(stage, { sources, requests = 10 }) {
   const coverage = createCoverage();

@@ -14,7 +14,8 @@ beforeAll(async () => {
 
 describe('example: migrate-to-strict', () => {
   it('stage 1, plaintext: 0% mTLS, every caller listed as unmigrated, all answered', () => {
-    const [plaintext] = stages;
+    expect(stages[0]).toBeDefined();
+    const plaintext = stages[0]!;
     expect(plaintext.mode).toBe('permissive');
     expect(plaintext.coverage.shares.mtls).toBe(0);
     expect(plaintext.coverage.byLabel.plaintext).toBe(18);
@@ -23,7 +24,8 @@ describe('example: migrate-to-strict', () => {
   });
 
   it('stage 2, permissive: some callers migrated, coverage strictly between 0 and 100%', () => {
-    const permissive = stages[1];
+    expect(stages[1]).toBeDefined();
+    const permissive = stages[1]!;
     expect(permissive.mode).toBe('permissive');
     expect(permissive.coverage.shares.mtls).toBeGreaterThan(0);
     expect(permissive.coverage.shares.mtls).toBeLessThan(1);
@@ -36,7 +38,8 @@ describe('example: migrate-to-strict', () => {
   });
 
   it('stage 3, strict: 100% mTLS, no unmigrated caller, the plaintext client refused at the handshake', () => {
-    const strict = stages[2];
+    expect(stages[2]).toBeDefined();
+    const strict = stages[2]!;
     expect(strict.mode).toBe('strict');
     expect(strict.coverage.shares.mtls).toBe(1);
     expect(strict.coverage.byLabel).toEqual({ mtls: 12, tls: 0, plaintext: 0 });
