@@ -1,4 +1,4 @@
-export type { AuthorizationDecision, Authorizer } from './authorize.js';
+export type { AuditRecord, AuthorizationDecision, Authorizer } from './authorize.js';
 export { authorize } from './authorize.js';
 export type { CertificateFacts } from './certificate-facts.js';
 export { certificateFacts } from './certificate-facts.js';
