@@ -1,6 +1,12 @@
 /**
  * Every stable error code meshless throws or emits. Users match on `err.code`; the list is
  * kept in sync with docs/errors.md by a test, both ways.
+ *
+ * @example
+ * ```ts
+ * const known = new Set<string>(MESHLESS_ERROR_CODES);
+ * if (known.has((err as { code?: string }).code ?? '')) metrics.increment('meshless_errors', { code: err.code });
+ * ```
  */
 export const MESHLESS_ERROR_CODES = [
   'ERR_MESHLESS_SPIFFE_ID_INVALID',

@@ -14,6 +14,7 @@ export interface ExpiryEvent {
   readonly spiffeId?: string;
 }
 
+/** When a certificate counts as expiring. */
 export interface ExpiryOptions {
   /**
    * Emit `expiring` when less than this fraction of a certificate's lifetime is left. Default 1/3, like
@@ -28,6 +29,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Schedules `expiring` and `expired` events for the leaf and each root of one material. Timers are
  * unref'd so they never keep a process alive; `stop()` cancels them when the material is replaced.
+ * Sources built on `CertificateSourceBase` use one already; use it directly for material held elsewhere.
+ *
+ * @example
+ * ```ts
+ * const monitor = new ExpiryMonitor({ expiringFraction: 1 / 4 });
+ * monitor.watch(material, (event) => log.warn(`${event.role} ${event.subject} is ${event.state}`));
+ * // later, when the material is replaced or dropped:
+ * monitor.stop();
+ * ```
  */
 export class ExpiryMonitor {
   readonly #timers = new Set<NodeJS.Timeout>();

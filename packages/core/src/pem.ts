@@ -1,7 +1,15 @@
 import { MeshlessError } from './errors.js';
 import { x509 } from './x509.js';
 
-/** The most bytes one PEM input may hold: far above any real chain or bundle, far below a memory problem. */
+/**
+ * The most bytes one PEM input may hold: far above any real chain or bundle, far below a memory
+ * problem. Larger inputs fail with `ERR_MESHLESS_INPUT_TOO_LARGE` before anything is parsed.
+ *
+ * @example
+ * ```ts
+ * if ((await stat(file)).size > MAX_PEM_INPUT_BYTES) throw new Error(`${file} is too large to be PEM`);
+ * ```
+ */
 export const MAX_PEM_INPUT_BYTES = 4 * 1024 * 1024;
 
 /** One decoded PEM block. */

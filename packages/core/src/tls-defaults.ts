@@ -1,6 +1,14 @@
 import type { SecureContextOptions } from 'node:tls';
 
-/** TLS 1.3 suites first (all AEAD), then ECDHE with AEAD ciphers only for TLS 1.2: forward secrecy only. */
+/**
+ * TLS 1.3 suites first (all AEAD), then ECDHE with AEAD ciphers only for TLS 1.2: forward secrecy
+ * only. Part of {@link secureTlsDefaults}.
+ *
+ * @example
+ * ```ts
+ * tls.connect({ host, port, ciphers: SECURE_CIPHERS, minVersion: 'TLSv1.2', cert, key, ca });
+ * ```
+ */
 export const SECURE_CIPHERS = [
   'TLS_AES_128_GCM_SHA256',
   'TLS_AES_256_GCM_SHA384',

@@ -12,6 +12,15 @@ export interface ValidityClock {
   clockSkewMs?: number;
 }
 
+/**
+ * The default tolerance for a notBefore slightly in the future, in milliseconds (a CA whose clock runs
+ * ahead). It never extends notAfter.
+ *
+ * @example
+ * ```ts
+ * loadMaterial({ cert, key, ca, clockSkewMs: DEFAULT_CLOCK_SKEW_MS * 5 });
+ * ```
+ */
 export const DEFAULT_CLOCK_SKEW_MS = 60_000;
 
 /**

@@ -1,7 +1,15 @@
 import { isIP } from 'node:net';
 import { MeshlessError } from '@meshless/core';
 
-/** The environment variable the SPIFFE Workload Endpoint specification names for the API's address. */
+/**
+ * The environment variable the SPIFFE Workload Endpoint specification names for the API's address.
+ *
+ * @example
+ * ```ts
+ * process.env[SPIFFE_ENDPOINT_SOCKET] = 'unix:///run/spire/agent-sockets/spire-agent.sock';
+ * const source = await workloadApiSource();
+ * ```
+ */
 export const SPIFFE_ENDPOINT_SOCKET = 'SPIFFE_ENDPOINT_SOCKET';
 
 /** A validated Workload API address. */

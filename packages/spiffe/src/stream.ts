@@ -5,7 +5,16 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { workloadApiService } from './proto/load.js';
 import type { X509SvidResponseMessage } from './proto/messages.js';
 
-/** The header every Workload API request must carry (SPIFFE Workload Endpoint, "Transport"). */
+/**
+ * The header every Workload API request must carry (SPIFFE Workload Endpoint, "Transport"), with the
+ * value `true`; a Workload API server refuses requests without it.
+ *
+ * @example
+ * ```ts
+ * const metadata = new grpc.Metadata();
+ * metadata.set(WORKLOAD_API_HEADER, 'true');
+ * ```
+ */
 export const WORKLOAD_API_HEADER = 'workload.spiffe.io';
 
 /** What the stream reports, one call per event. */
