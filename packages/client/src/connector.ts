@@ -386,13 +386,13 @@ class Connection {
  * emitted, by the MeshlessError that explains them (the original stays as `cause`).
  */
 function translateLaterErrors(socket: TLSSocket, translate: (error: unknown) => unknown): void {
-  const emit = socket.emit;
-  socket.emit = function translatedEmit(
-    this: TLSSocket,
-    event: string | symbol,
-    ...args: unknown[]
-  ): boolean {
-    if (event === 'error') args[0] = translate(args[0]);
-    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  const emit = socket.emit as (this: TLSSocket, event: string | symbol, ...args: unknown[]) => boolean;
+  // Every event of the socket passes here ('readable', 'data', 'drain' for each response), so the
+  // wrapper allocates nothing: 'error' carries one argument, every other event goes on with the
+  // `arguments` it came with (no rest array, no spread copy).
+  socket.emit = function translatedEmit(this: TLSSocket, event: string | symbol, error?: unknown): boolean {
+    if (event === 'error') return emit.call(this, event, translate(error));
+    // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
+    return Reflect.apply(emit, this, arguments) as boolean;
   } as typeof socket.emit;
 }

@@ -44,11 +44,13 @@ const cache = new LruCache<string, PeerIdentity>(1024);
  * ```
  */
 export function identityFromCertificate(cert: CertificateInput): PeerIdentity {
-  const der = toDer(cert);
-  const fingerprint256 = fingerprintOf(der);
+  // A TLS peer's certificate comes parsed, with the fingerprint Node computes natively (the same
+  // format): for it the DER is copied out and parsed only the first time, not on every connection.
+  const der = cert instanceof X509Certificate ? undefined : toDer(cert);
+  const fingerprint256 = der ? fingerprintOf(der) : (cert as X509Certificate).fingerprint256;
   const cached = cache.get(fingerprint256);
   if (cached) return cached;
-  const identity = parseIdentity(der, fingerprint256);
+  const identity = parseIdentity(der ?? toDer(cert), fingerprint256);
   cache.set(fingerprint256, identity);
   return identity;
 }

@@ -277,12 +277,19 @@ function refusalFor(state: ConnectionState | undefined, permissive: boolean): Re
 }
 
 // Requests are guarded where the server emits them, so the check holds however the application's
-// listener was attached (constructor argument, server.on('request'), a framework).
+// listener was attached (constructor argument, server.on('request'), a framework). This runs for
+// every request, so it allocates nothing of its own: the two arguments it reads are named, and the
+// event goes on with the `arguments` it came with (no rest array, no spread copy).
 function guardRequests(server: TlsServer, permissive: boolean): void {
   const emit = server.emit;
-  server.emit = function guardedEmit(this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
+  server.emit = function guardedEmit(
+    this: TlsServer,
+    event: string | symbol,
+    first?: unknown,
+    second?: unknown,
+  ): boolean {
     if (event === 'request') {
-      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const req = first as IncomingMessage;
       const state = connectionStateOf(req.socket);
       if (authorizationChannel.hasSubscribers && state?.decision) publishDecision(state, false);
       const refusal = refusalFor(state, permissive);
@@ -291,11 +298,12 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
         publishRequest(state, refusal, req.socket, req.headers['user-agent'], req.method);
       }
       if (refusal) {
-        refuseResponse(res, refusal);
+        refuseResponse(second as ServerResponse, refusal);
         return true;
       }
     } else if (event === 'stream') {
-      const [stream, headers] = args as [ServerHttp2Stream, IncomingHttpHeaders | undefined];
+      const stream = first as ServerHttp2Stream;
+      const headers = second as IncomingHttpHeaders | undefined;
       const state = connectionStateOf(stream.session?.socket);
       const refusal = refusalFor(state, permissive);
       if (requestChannel.hasSubscribers) {
@@ -307,7 +315,8 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
         return true;
       }
     }
-    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+    // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
+    return Reflect.apply(emit, this, arguments) as boolean;
   } as typeof server.emit;
 }
 
