@@ -14,6 +14,9 @@ export default defineConfig({
   },
   test: {
     include: ['bench/**/*.bench.ts'],
+    // Builds the packages the child processes run (dist) when their sources are newer, and compiles
+    // the child process scripts of bench/processes.
+    globalSetup: ['bench/lib/build.ts'],
     // One benchmark at a time: they measure latency, and must not compete for the CPU.
     fileParallelism: false,
     testTimeout: 300_000,

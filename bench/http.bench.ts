@@ -1,0 +1,278 @@
+// Steady state, HTTP/1.1 keep-alive (issues 4 and 9): requests per second, p50/p99 latency, and
+// server-side CPU per request read from /proc for every server-side process, for plain node:http, a
+// hand-written node:https mTLS server, meshless strict and permissive, and nginx as a sidecar in
+// front of node:http; and, client side, meshless's agent against a raw undici Agent. Every
+// configuration runs in each round, next to the others, so that the shared machine's drift falls on
+// all of them alike.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'vitest';
+import { type CertFiles, makeCertFiles, removeCertFiles } from './lib/certs.js';
+import { type LoadSession, type RunningServer, startLoadSession, startServer } from './lib/child.js';
+import type { ClientKind, LoadResult } from './lib/messages.js';
+import { type RunningNginx, startNginx } from './lib/nginx.js';
+import { type Negotiated, probeTls } from './lib/probe.js';
+import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
+import { append, cell, formatRatio, pairedRatio, type Spread, spread } from './lib/stats.js';
+
+const ROUNDS = knob('BENCH_ROUNDS', 6);
+// Each window is preceded by a short re-warm of the same connections (the JIT, the server's buffers).
+const REWARM_MS = knob('BENCH_WARMUP_MS', 250);
+const WINDOW_MS = knob('BENCH_DURATION_MS', 1000);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,128,256').split(',').map(Number);
+
+type Target = 'http' | 'https' | 'meshless' | 'permissive' | 'sidecar';
+
+interface Config {
+  id: string;
+  label: string;
+  target: Target;
+  client: ClientKind;
+}
+
+const CONFIGS: Config[] = [
+  { id: 'http', label: 'node:http, no TLS (floor)', target: 'http', client: 'undici' },
+  { id: 'https', label: 'node:https hand-written mTLS', target: 'https', client: 'undici' },
+  { id: 'meshless', label: 'meshless createServer strict', target: 'meshless', client: 'undici' },
+  { id: 'permissive', label: 'meshless permissive, mTLS clients', target: 'permissive', client: 'undici' },
+  { id: 'sidecar', label: 'nginx sidecar + node:http app', target: 'sidecar', client: 'undici' },
+  { id: 'agent', label: 'meshless createAgent → node:https', target: 'https', client: 'meshless' },
+];
+
+interface Endpoint {
+  url: string;
+  pids: number[];
+}
+
+async function startTargets(certs: CertFiles, prefix: string) {
+  const servers: RunningServer[] = [];
+  let nginx: RunningNginx | undefined;
+  const endpoints = {} as Record<Target, Endpoint>;
+  const negotiated = {} as Record<Target, Negotiated>;
+  for (const kind of ['http', 'https', 'meshless', 'permissive'] as const) {
+    const server = await startServer({ kind, certs });
+    servers.push(server);
+    const scheme = kind === 'http' ? 'http' : 'https';
+    endpoints[kind] = { url: `${scheme}://127.0.0.1:${server.port}/`, pids: [server.pid] };
+  }
+  const app = await startServer({ kind: 'sidecar-app' });
+  servers.push(app);
+  nginx = await startNginx(prefix, app.port, certs);
+  endpoints.sidecar = { url: `https://127.0.0.1:${nginx.port}/`, pids: [...nginx.pids, app.pid] };
+  for (const target of ['https', 'meshless', 'permissive', 'sidecar'] as const) {
+    negotiated[target] = await probeTls(Number(new URL(endpoints[target].url).port), certs);
+  }
+  const stop = async () => {
+    await nginx?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  return { endpoints, negotiated, stop };
+}
+
+interface Summary {
+  perSecond: Spread;
+  p50: Spread;
+  p99: Spread;
+  serverCpuPerRequestUs: Spread;
+  clientCpuPerRequestUs: Spread;
+  errors: number;
+  /** How long the warm-up took to open every connection. */
+  connectMs: Spread;
+  newConnections: number;
+}
+
+function summarize(runs: LoadResult[]): Summary {
+  return {
+    perSecond: spread(runs.map((r) => r.perSecond)),
+    p50: spread(runs.map((r) => r.latencyMs.p50)),
+    p99: spread(runs.map((r) => r.latencyMs.p99)),
+    serverCpuPerRequestUs: spread(runs.map((r) => r.serverCpuPerRequestUs)),
+    clientCpuPerRequestUs: spread(runs.map((r) => r.clientCpuPerRequestUs)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    connectMs: spread(runs.map((r) => r.connectMs)),
+    newConnections: runs.reduce((n, r) => n + r.newConnections, 0),
+  };
+}
+
+// Bounded by the settings: every window with its re-warm, plus connecting each generator.
+const TIMEOUT_MS =
+  120_000 + CONNECTIONS.length * CONFIGS.length * (ROUNDS * (REWARM_MS + WINDOW_MS + 1000) + 30_000);
+
+it(
+  'steady state: HTTP/1.1 keep-alive, servers and clients',
+  async () => {
+    const certs = await makeCertFiles('ecdsa-p256');
+    const prefix = await mkdtemp(join(tmpdir(), 'meshless-bench-nginx-'));
+    const before = environment();
+    const { endpoints, negotiated, stop } = await startTargets(certs, prefix);
+    // runs['<config> <connections>'] = one LoadResult per round, in round order (pairable across configs).
+    const runs: Record<string, LoadResult[]> = {};
+    const sessions: LoadSession[] = [];
+    try {
+      for (const connections of CONNECTIONS) {
+        // One load generator per configuration, each opening its connections in turn (handshakes of
+        // several at once would compete), then kept: every round measures a short window of each.
+        const byConfig = new Map<string, LoadSession>();
+        for (const config of CONFIGS) {
+          const endpoint = endpoints[config.target];
+          const session = await startLoadSession({
+            url: endpoint.url,
+            connections,
+            warmupMs: REWARM_MS,
+            durationMs: WINDOW_MS,
+            client: config.client,
+            certs,
+            serverPids: endpoint.pids,
+          });
+          sessions.push(session);
+          byConfig.set(config.id, session);
+        }
+        for (let round = 0; round < ROUNDS; round++) {
+          // Rotate the order each round, so that no configuration always runs first or last.
+          const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
+          for (const config of order) {
+            const result = await byConfig.get(config.id)!.window(REWARM_MS, WINDOW_MS);
+            append(runs, `${config.id} ${connections}`, result);
+            if (result.errors > 0)
+              print(`${config.id} @${connections}: ${result.errors} errors, first: ${result.firstError}`);
+            if (result.newConnections > 0 || result.warmWorkers < connections)
+              print(
+                `${config.id} @${connections}: not steady: ${result.newConnections} new connections in the window, ${result.warmWorkers}/${connections} workers warm`,
+              );
+          }
+        }
+        await Promise.all([...byConfig.values()].map((session) => session.stop()));
+      }
+    } finally {
+      await Promise.all(sessions.map((session) => session.stop()));
+      await stop();
+      await rm(prefix, { recursive: true, force: true });
+      await removeCertFiles(certs);
+    }
+
+    const summaries: Record<string, Summary> = Object.fromEntries(
+      Object.entries(runs).map(([key, results]) => [key, summarize(results)]),
+    );
+    const rows = CONNECTIONS.flatMap((connections) =>
+      CONFIGS.map((config) => {
+        const s = summaries[`${config.id} ${connections}`]!;
+        return [
+          config.label,
+          connections,
+          cell(s.perSecond, 0),
+          cell(s.p50, 2),
+          cell(s.p99, 2),
+          cell(s.serverCpuPerRequestUs, 1),
+          cell(s.clientCpuPerRequestUs, 1),
+          s.errors,
+        ];
+      }),
+    );
+    const paired = (
+      candidate: string,
+      baseline: string,
+      connections: number,
+      pick: (r: LoadResult) => number,
+    ) =>
+      pairedRatio(
+        runs[`${candidate} ${connections}`]!.map(pick),
+        runs[`${baseline} ${connections}`]!.map(pick),
+      );
+    const cpu = (r: LoadResult) => r.serverCpuPerRequestUs;
+    const clientCpu = (r: LoadResult) => r.clientCpuPerRequestUs;
+    const p50 = (r: LoadResult) => r.latencyMs.p50;
+    const p99 = (r: LoadResult) => r.latencyMs.p99;
+    const ratios = CONNECTIONS.flatMap((connections) => [
+      [
+        'meshless strict / node:https',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('meshless', 'https', connections, f))),
+      ],
+      [
+        'meshless permissive / node:https',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('permissive', 'https', connections, f))),
+      ],
+      [
+        'meshless strict / nginx sidecar',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('meshless', 'sidecar', connections, f))),
+      ],
+      [
+        'node:https / nginx sidecar (the floor of the ratio above)',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('https', 'sidecar', connections, f))),
+      ],
+      [
+        'node:https / node:http (what TLS costs in Node)',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('https', 'http', connections, f))),
+      ],
+      [
+        'meshless agent / undici Agent (client CPU)',
+        connections,
+        ...[clientCpu, p50, p99].map((f) => cellRatio(paired('agent', 'https', connections, f))),
+      ],
+    ]);
+    // The targets of issues 4 and 9, judged on the paired medians.
+    const median = (candidate: string, baseline: string, connections: number, f: (r: LoadResult) => number) =>
+      paired(candidate, baseline, connections, f).median;
+    const verdicts = CONNECTIONS.flatMap((connections) => [
+      verdict(`meshless within 5% of node:https, CPU/req, p50, p99 @${connections}`, [
+        median('meshless', 'https', connections, cpu) <= 1.05,
+        median('meshless', 'https', connections, p50) <= 1.05,
+        median('meshless', 'https', connections, p99) <= 1.05,
+      ]),
+      verdict(`meshless agent within 5% of undici Agent, client CPU/req, p50, p99 @${connections}`, [
+        median('agent', 'https', connections, clientCpu) <= 1.05,
+        median('agent', 'https', connections, p50) <= 1.05,
+        median('agent', 'https', connections, p99) <= 1.05,
+      ]),
+      verdict(`meshless at most 0.6x the sidecar's CPU/req @${connections}`, [
+        median('meshless', 'sidecar', connections, cpu) <= 0.6,
+      ]),
+      verdict(`meshless p50 below the sidecar's, p99 no worse @${connections}`, [
+        median('meshless', 'sidecar', connections, p50) < 1,
+        median('meshless', 'sidecar', connections, p99) <= 1,
+      ]),
+    ]);
+    const after = environment();
+    print(
+      [
+        `Steady state, HTTP/1.1 keep-alive: ${ROUNDS} rounds, each a ${REWARM_MS} ms re-warm + ${WINDOW_MS} ms window per configuration, connections kept between rounds; median (min–max)`,
+        table(
+          ['configuration', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'server µs/req', 'client µs/req', 'errors'],
+          rows,
+        ),
+        '',
+        'Ratios, paired round by round: median (min–max) of the per-round ratio',
+        table(['candidate / baseline', 'conns', 'CPU/req', 'p50', 'p99'], ratios),
+        '',
+        ...verdicts.map(verdictLine),
+        '',
+        `negotiated: ${JSON.stringify(negotiated)}`,
+        `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
+      ].join('\n'),
+    );
+    await writeResults('http', {
+      benchmark: 'http-keepalive',
+      environment: before,
+      loadAverageAfter: after.loadAverage,
+      settings: { rounds: ROUNDS, rewarmMs: REWARM_MS, windowMs: WINDOW_MS, connections: CONNECTIONS },
+      negotiated,
+      configs: CONFIGS,
+      summaries,
+      verdicts,
+      runs,
+    });
+  },
+  TIMEOUT_MS,
+);
+
+function cellRatio(s: Spread): string {
+  if (!Number.isFinite(s.median)) return 'n/a';
+  return s.n < 2
+    ? formatRatio(s.median)
+    : `${formatRatio(s.median)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+}

@@ -1,0 +1,123 @@
+// Starting and stopping the benchmark's child processes (bench/processes, compiled by build.ts):
+// each gets its configuration as JSON in argv[2] and talks over the IPC channel of fork().
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { PROCESSES_DIR } from './build.js';
+import type { LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
+
+/** Extra Node flags for the servers, e.g. BENCH_CPU_PROF=dir to profile them with --cpu-prof. */
+function serverExecArgv(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+function start(script: string, config: unknown, execArgv: string[] = []): ChildProcess {
+  // execArgv is set so that the children do not inherit vitest's worker flags.
+  return fork(join(PROCESSES_DIR, `${script}.js`), [JSON.stringify(config)], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** A server running in its own process. */
+export interface RunningServer {
+  kind: ServerConfig['kind'];
+  pid: number;
+  port: number;
+  child: ChildProcess;
+  stats(): Promise<Extract<ServerMessage, { type: 'stats' }>>;
+  stop(): Promise<void>;
+}
+
+function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type?: string }) => {
+      if (type && message.type !== type) return;
+      cleanup();
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`child ${child.pid} exited (${code}) before answering`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** Starts a server process and waits until it listens. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const child = start('server', config, serverExecArgv());
+  const { port } = await nextMessage<{ port: number }>(child, 'ready');
+  return {
+    kind: config.kind,
+    pid: child.pid!,
+    port,
+    child,
+    stats: () => {
+      const reply = nextMessage<Extract<ServerMessage, { type: 'stats' }>>(child, 'stats');
+      child.send({ type: 'stats' });
+      return reply;
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+
+/** Runs a load or handshake generator to its end and returns what it reports. */
+export async function runGenerator<T>(script: 'load' | 'handshakes', config: unknown): Promise<T> {
+  const child = start(script, config);
+  return await nextMessage<T>(child, 'result');
+}
+
+/**
+ * Starts a load generator that measures until told to stop: `measuring` resolves after its warm-up,
+ * `stop()` ends the window and returns its report.
+ */
+export function startOpenEndedLoad<T>(config: unknown): { measuring: Promise<void>; stop(): Promise<T> } {
+  const child = start('load', { ...(config as object), durationMs: 0 });
+  const result = nextMessage<T>(child, 'result');
+  const measuring = nextMessage<void>(child, 'measuring');
+  return {
+    measuring,
+    stop: () => {
+      child.send({ type: 'stop' });
+      return result;
+    },
+  };
+}
+
+/** A load generator holding its connections between measurement windows. */
+export interface LoadSession {
+  /** Measures one window: `warmupMs` of load, then `durationMs` measured. */
+  window(warmupMs: number, durationMs: number): Promise<LoadResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts a load generator in windows mode and waits until all its connections are open and warm. */
+export async function startLoadSession(config: Omit<LoadConfig, 'windows'>): Promise<LoadSession> {
+  const child = start('load', { ...config, windows: true });
+  await nextMessage(child, 'ready');
+  return {
+    window: (warmupMs, durationMs) => {
+      const result = nextMessage<LoadResult>(child, 'result');
+      child.send({ type: 'window', warmupMs, durationMs });
+      return result;
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}

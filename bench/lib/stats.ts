@@ -1,0 +1,62 @@
+// Summaries over the repeated rounds of a scenario: the median is the figure reported, the range
+// (min to max) says how much the shared machine moved it.
+
+/** The median, min and max of the rounds' values. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, n };
+  const mid = Math.floor(n / 2);
+  const median =
+    n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[n - 1] as number, n };
+}
+
+/** Rounds to `digits` significant decimals for tables. */
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** `median (min–max)` for a table cell. */
+export function cell(s: Spread, digits = 1): string {
+  if (!Number.isFinite(s.median)) return 'n/a';
+  if (s.n < 2) return `${round(s.median, digits)}`;
+  return `${round(s.median, digits)} (${round(s.min, digits)}–${round(s.max, digits)})`;
+}
+
+/** The ratio of two medians, as `1.03x`. */
+export function ratio(candidate: number, baseline: number): number {
+  return baseline > 0 ? candidate / baseline : Number.NaN;
+}
+
+export function formatRatio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
+}
+
+/**
+ * The ratio of two configurations measured in the same rounds, round by round: rounds pair the
+ * two runs made next to each other, so the machine's drift between rounds cancels out. Returns the
+ * spread of the per-round ratios.
+ */
+export function pairedRatio(candidate: readonly number[], baseline: readonly number[]): Spread {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(candidate.length, baseline.length); i++) {
+    ratios.push(ratio(candidate[i] as number, baseline[i] as number));
+  }
+  return spread(ratios);
+}
+
+/** Appends `value` to the list under `key`, creating it. */
+export function append<T>(lists: Record<string, T[]>, key: string, value: T): void {
+  const list = lists[key];
+  if (list) list.push(value);
+  else lists[key] = [value];
+}
