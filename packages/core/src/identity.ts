@@ -55,7 +55,15 @@ export function identityFromCertificate(cert: CertificateInput): PeerIdentity {
   return identity;
 }
 
-/** SHA-256 fingerprint of DER bytes in Node's `fingerprint256` format. */
+/**
+ * SHA-256 fingerprint of DER bytes in Node's `fingerprint256` format (upper-case hex pairs joined by
+ * colons), so it compares equal to `X509Certificate.fingerprint256`.
+ *
+ * @example
+ * ```ts
+ * fingerprintOf(new X509Certificate(pem).raw) === new X509Certificate(pem).fingerprint256; // true
+ * ```
+ */
 export function fingerprintOf(der: Uint8Array): string {
   const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
   return hex.replace(/(..)(?!$)/g, '$1:');

@@ -24,6 +24,15 @@ const handshakeFailureChannel = diagnostics.channel(channels.handshakeFailure);
 const authorizationChannel = diagnostics.channel(channels.authorization);
 const requestChannel = diagnostics.channel(channels.request);
 
+/**
+ * How long a client may take to complete its TLS handshake (and, in permissive mode, to send its
+ * first bytes) unless `handshakeTimeout` says otherwise, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * createServer({ source, authorize, handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS / 2 }, app);
+ * ```
+ */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The TLS options a meshless server is created with, for frameworks that create the server themselves. */
