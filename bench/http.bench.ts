@@ -22,7 +22,7 @@ const REWARM_MS = knob('BENCH_WARMUP_MS', 250);
 const WINDOW_MS = knob('BENCH_DURATION_MS', 1000);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,128,256').split(',').map(Number);
 
-type Target = 'http' | 'https' | 'meshless' | 'permissive' | 'sidecar';
+type Target = 'http' | 'https' | 'https-per-request' | 'meshless' | 'permissive' | 'sidecar';
 
 interface Config {
   id: string;
@@ -38,6 +38,12 @@ const CONFIGS: Config[] = [
   { id: 'permissive', label: 'meshless permissive, mTLS clients', target: 'permissive', client: 'undici' },
   { id: 'sidecar', label: 'nginx sidecar + node:http app', target: 'sidecar', client: 'undici' },
   { id: 'agent', label: 'meshless createAgent → node:https', target: 'https', client: 'meshless' },
+  {
+    id: 'per-request',
+    label: 'node:https, getPeerCertificate() per request',
+    target: 'https-per-request',
+    client: 'undici',
+  },
 ];
 
 interface Endpoint {
@@ -50,7 +56,7 @@ async function startTargets(certs: CertFiles, prefix: string) {
   let nginx: RunningNginx | undefined;
   const endpoints = {} as Record<Target, Endpoint>;
   const negotiated = {} as Record<Target, Negotiated>;
-  for (const kind of ['http', 'https', 'meshless', 'permissive'] as const) {
+  for (const kind of ['http', 'https', 'https-per-request', 'meshless', 'permissive'] as const) {
     const server = await startServer({ kind, certs });
     servers.push(server);
     const scheme = kind === 'http' ? 'http' : 'https';
@@ -208,6 +214,11 @@ it(
         'node:https / node:http (what TLS costs in Node)',
         connections,
         ...[cpu, p50, p99].map((f) => cellRatio(paired('https', 'http', connections, f))),
+      ],
+      [
+        'node:https, getPeerCertificate() per request / once per connection',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('per-request', 'https', connections, f))),
       ],
       [
         'meshless agent / undici Agent (client CPU)',

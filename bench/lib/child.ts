@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { PROCESSES_DIR } from './build.js';
 import type { LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
+import { pinned, type Side } from './pinning.js';
 
 /** Extra Node flags for the servers, e.g. BENCH_CPU_PROF=dir to profile them with --cpu-prof. */
 function serverExecArgv(): string[] {
@@ -12,10 +13,14 @@ function serverExecArgv(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-function start(script: string, config: unknown, execArgv: string[] = []): ChildProcess {
-  // execArgv is set so that the children do not inherit vitest's worker flags.
+function start(script: string, config: unknown, side: Side, execArgv: string[] = []): ChildProcess {
+  // execArgv is set so that the children do not inherit vitest's worker flags. When pinning, fork
+  // runs `taskset -c N node <flags> <script>`: taskset execs node in place, so the pid, the IPC
+  // channel and the environment stay those fork set up.
+  const [execPath, flags] = pinned(side, process.execPath, execArgv);
   return fork(join(PROCESSES_DIR, `${script}.js`), [JSON.stringify(config)], {
-    execArgv,
+    execPath,
+    execArgv: flags,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -52,7 +57,7 @@ function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
 
 /** Starts a server process and waits until it listens. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const child = start('server', config, serverExecArgv());
+  const child = start('server', config, 'server', serverExecArgv());
   const { port } = await nextMessage<{ port: number }>(child, 'ready');
   return {
     kind: config.kind,
@@ -75,7 +80,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
 /** Runs a load or handshake generator to its end and returns what it reports. */
 export async function runGenerator<T>(script: 'load' | 'handshakes', config: unknown): Promise<T> {
-  const child = start(script, config);
+  const child = start(script, config, 'client');
   return await nextMessage<T>(child, 'result');
 }
 
@@ -84,7 +89,7 @@ export async function runGenerator<T>(script: 'load' | 'handshakes', config: unk
  * `stop()` ends the window and returns its report.
  */
 export function startOpenEndedLoad<T>(config: unknown): { measuring: Promise<void>; stop(): Promise<T> } {
-  const child = start('load', { ...(config as object), durationMs: 0 });
+  const child = start('load', { ...(config as object), durationMs: 0 }, 'client');
   const result = nextMessage<T>(child, 'result');
   const measuring = nextMessage<void>(child, 'measuring');
   return {
@@ -105,7 +110,7 @@ export interface LoadSession {
 
 /** Starts a load generator in windows mode and waits until all its connections are open and warm. */
 export async function startLoadSession(config: Omit<LoadConfig, 'windows'>): Promise<LoadSession> {
-  const child = start('load', { ...config, windows: true });
+  const child = start('load', { ...config, windows: true }, 'client');
   await nextMessage(child, 'ready');
   return {
     window: (warmupMs, durationMs) => {

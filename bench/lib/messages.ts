@@ -9,6 +9,8 @@ export type ServerKind =
   | 'http'
   /** Hand-written node:https with requestCert and the same peer check as meshless, read once per connection. */
   | 'https'
+  /** The same, reading getPeerCertificate() on every request: the mistake the design warns about, measured. */
+  | 'https-per-request'
   /** meshless createServer, strict, authorize.id(client), peerOf() on each request. */
   | 'meshless'
   /** meshless createServer in permissive mode (first-byte sniffing), reached over mTLS. */

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './certs.js';
+import { pinned } from './pinning.js';
 import { childPids } from './proc.js';
 
 /** Where the Debian package installs nginx; BENCH_NGINX overrides it. */
@@ -111,9 +112,16 @@ export async function startNginx(prefix: string, appPort: number, certs: CertFil
     conf,
     nginxConfig({ prefix, port, appPort, certs, subject: await subjectOf(certs.clientCert), workers }),
   );
-  const master: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // On the servers' CPU, like the other servers; the workers inherit the master's affinity.
+  const [command, args] = pinned('server', NGINX, [
+    '-p',
+    prefix,
+    '-c',
+    conf,
+    '-e',
+    join(prefix, 'error.log'),
+  ]);
+  const master: ChildProcess = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = once(master, 'exit');
   // Ready when the workers are up.
   let workerPids: number[] = [];

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './certs.js';
+import { pinned } from './pinning.js';
 
 /** Whether the `openssl` command is installed. */
 export function opensslAvailable(): boolean {
@@ -40,26 +41,23 @@ function accepts(port: number): Promise<boolean> {
 /** Starts `openssl s_server -Verify 1 -www` on 127.0.0.1 and waits until it accepts connections. */
 export async function startOpensslServer(certs: CertFiles): Promise<RunningOpenssl> {
   const port = await freePort();
-  const child = spawn(
-    'openssl',
-    [
-      's_server',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      certs.serverCert,
-      '-key',
-      certs.serverKey,
-      '-CAfile',
-      certs.ca,
-      // Require a client certificate and verify its chain, as the Node servers do.
-      '-Verify',
-      '1',
-      '-www',
-      '-quiet',
-    ],
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
+  const [command, args] = pinned('server', 'openssl', [
+    's_server',
+    '-accept',
+    `127.0.0.1:${port}`,
+    '-cert',
+    certs.serverCert,
+    '-key',
+    certs.serverKey,
+    '-CAfile',
+    certs.ca,
+    // Require a client certificate and verify its chain, as the Node servers do.
+    '-Verify',
+    '1',
+    '-www',
+    '-quiet',
+  ]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = once(child, 'exit');
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;

@@ -6,6 +6,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nginxVersion } from './nginx.js';
+import { cpuFor } from './pinning.js';
 
 const RESULTS = fileURLToPath(new URL('../results', import.meta.url));
 
@@ -30,6 +31,11 @@ export function environment(): Record<string, unknown> {
     cpus: cpus().length,
     memoryMb: Math.round(totalmem() / 2 ** 20),
     loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
+    // Servers pinned to one CPU and load generators to another (see pinning.ts), or not.
+    pinning:
+      cpuFor('server') === undefined
+        ? 'off'
+        : `servers on CPU ${cpuFor('server')}, clients on CPU ${cpuFor('client')}`,
   };
 }
 

@@ -95,6 +95,21 @@ async function start(): Promise<NetServer> {
       handWrittenPeerCheck(server, certs!.clientId);
       return server;
     }
+    case 'https-per-request': {
+      // What the design forbids: the peer certificate object built for every request.
+      const server = https.createServer(
+        { cert: pem(certs?.serverCert), key: pem(certs?.serverKey), ca: pem(certs?.ca), requestCert: true },
+        (req, res) => {
+          const cert = (req.socket as TLSSocket).getPeerCertificate();
+          const uris = (cert.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('URI:'));
+          const id = uris.length === 1 ? uris[0]!.slice(4) : undefined;
+          if (!id) answer(res, 401, 'no verified peer certificate\n');
+          else if (id !== certs!.clientId) answer(res, 403, 'peer not allowed\n');
+          else answer(res, 200, `hello ${id}\n`);
+        },
+      );
+      return server;
+    }
     case 'tls':
       return tls.createServer(
         { cert: pem(certs?.serverCert), key: pem(certs?.serverKey), ca: pem(certs?.ca), requestCert: true },
