@@ -12,6 +12,6 @@ export type { LoadCaOptions } from './load.js';
 export { loadCa } from './load.js';
 export type { CaPaths } from './save.js';
 export { CA_FILES } from './save.js';
-export type { SignCsrOptions } from './sign-csr.js';
 export type { VolumeFiles } from './secret-volume.js';
 export { writeSecretVolume } from './secret-volume.js';
+export type { SignCsrOptions } from './sign-csr.js';

@@ -23,7 +23,9 @@ describe('writeSecretVolume', () => {
     expect(await readFile(join(dir, 'tls.crt'), 'utf8')).toBe('cert-2');
     const entries = await readdir(dir);
     // The old payload directory and the name dropped from the payload are gone; no ..data_tmp is left.
-    expect(entries.sort()).toEqual(['..data', second.dataDir.slice(dir.length + 1), 'tls.crt', 'tls.key'].sort());
+    expect(entries.sort()).toEqual(
+      ['..data', second.dataDir.slice(dir.length + 1), 'tls.crt', 'tls.key'].sort(),
+    );
     expect(second.swappedAt).toBeGreaterThan(first.swappedAt);
   });
 
