@@ -166,7 +166,7 @@ describe('createServer (strict)', () => {
       /source must be a CertificateSource/,
     );
     expect(() => createServer({ ...ok, mode: 'lenient' as never })).toThrow(TypeError);
-    expect(() => createServer({ ...ok, rejectUnauthorized: false } as never)).toThrow(/managed by meshless/);
+    expect(() => createServer({ ...ok, rejectUnauthorized: true } as never)).toThrow(/managed by meshless/);
     expect(() => createServer({ ...ok, ticketKeys: Buffer.alloc(10) })).toThrow(/48-byte/);
   });
 });

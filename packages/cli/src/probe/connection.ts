@@ -46,7 +46,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * Makes one TLS connection the way a meshless client would (secure defaults, full verification:
- * never `rejectUnauthorized: false`), timing the TCP connect and the handshake, recording the
+ * the server chain is always verified against the trust bundle), timing the TCP connect and the handshake, recording the
  * verified server chain, and optionally sending `GET path` to see whether the server answers.
  * With `expectId`, the server's SPIFFE ID replaces the host name check, inside the handshake.
  *
