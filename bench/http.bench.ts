@@ -17,6 +17,9 @@ import { environment, knob, print, table, verdict, verdictLine, writeResults } f
 import { append, cell, formatRatio, pairedRatio, type Spread, spread } from './lib/stats.js';
 
 const ROUNDS = knob('BENCH_ROUNDS', 6);
+// Each connection count's rounds are split among this many sets of fresh server processes.
+const EPOCHS = Math.min(ROUNDS, knob('BENCH_SERVER_PROCESSES', 2));
+const ROUNDS_PER_EPOCH = Math.ceil(ROUNDS / EPOCHS);
 // Each window is preceded by a short re-warm of the same connections (the JIT, the server's buffers).
 const REWARM_MS = knob('BENCH_WARMUP_MS', 250);
 const WINDOW_MS = knob('BENCH_DURATION_MS', 1000);
@@ -51,28 +54,40 @@ interface Endpoint {
   pids: number[];
 }
 
-async function startTargets(certs: CertFiles, prefix: string) {
-  const servers: RunningServer[] = [];
-  let nginx: RunningNginx | undefined;
+async function startTargets(certs: CertFiles, prefix: string, probe: boolean) {
+  const kinds = ['http', 'https', 'https-per-request', 'meshless', 'permissive', 'sidecar-app'] as const;
+  const servers = await Promise.all(kinds.map((kind) => startServer({ kind, certs })));
+  const byKind = Object.fromEntries(kinds.map((kind, i) => [kind, servers[i]!])) as Record<
+    (typeof kinds)[number],
+    RunningServer
+  >;
   const endpoints = {} as Record<Target, Endpoint>;
-  const negotiated = {} as Record<Target, Negotiated>;
   for (const kind of ['http', 'https', 'https-per-request', 'meshless', 'permissive'] as const) {
-    const server = await startServer({ kind, certs });
-    servers.push(server);
-    const scheme = kind === 'http' ? 'http' : 'https';
-    endpoints[kind] = { url: `${scheme}://127.0.0.1:${server.port}/`, pids: [server.pid] };
+    const server = byKind[kind];
+    endpoints[kind] = {
+      url: `${kind === 'http' ? 'http' : 'https'}://127.0.0.1:${server.port}/`,
+      pids: [server.pid],
+    };
   }
-  const app = await startServer({ kind: 'sidecar-app' });
-  servers.push(app);
-  nginx = await startNginx(prefix, app.port, certs);
-  endpoints.sidecar = { url: `https://127.0.0.1:${nginx.port}/`, pids: [...nginx.pids, app.pid] };
-  for (const target of ['https', 'meshless', 'permissive', 'sidecar'] as const) {
-    negotiated[target] = await probeTls(Number(new URL(endpoints[target].url).port), certs);
-  }
+  const app = byKind['sidecar-app'];
+  let nginx: RunningNginx | undefined;
   const stop = async () => {
     await nginx?.stop();
     await Promise.all(servers.map((s) => s.stop()));
   };
+  try {
+    nginx = await startNginx(prefix, app.port, certs);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  endpoints.sidecar = { url: `https://127.0.0.1:${nginx.port}/`, pids: [...nginx.pids, app.pid] };
+  const negotiated = {} as Record<string, Negotiated>;
+  if (probe) {
+    for (const target of ['https', 'meshless', 'permissive', 'sidecar'] as const) {
+      negotiated[target] = await probeTls(Number(new URL(endpoints[target].url).port), certs);
+    }
+  }
   return { endpoints, negotiated, stop };
 }
 
@@ -103,7 +118,9 @@ function summarize(runs: LoadResult[]): Summary {
 
 // Bounded by the settings: every window with its re-warm, plus connecting each generator.
 const TIMEOUT_MS =
-  120_000 + CONNECTIONS.length * CONFIGS.length * (ROUNDS * (REWARM_MS + WINDOW_MS + 1000) + 30_000);
+  120_000 +
+  CONNECTIONS.length *
+    (EPOCHS * (20_000 + CONFIGS.length * 30_000) + CONFIGS.length * ROUNDS * (REWARM_MS + WINDOW_MS + 1000));
 
 it(
   'steady state: HTTP/1.1 keep-alive, servers and clients',
@@ -111,48 +128,59 @@ it(
     const certs = await makeCertFiles('ecdsa-p256');
     const prefix = await mkdtemp(join(tmpdir(), 'meshless-bench-nginx-'));
     const before = environment();
-    const { endpoints, negotiated, stop } = await startTargets(certs, prefix);
+    let negotiated: Record<string, Negotiated> | undefined;
     // runs['<config> <connections>'] = one LoadResult per round, in round order (pairable across configs).
     const runs: Record<string, LoadResult[]> = {};
+    let running: { stop(): Promise<void> } | undefined;
     const sessions: LoadSession[] = [];
     try {
       for (const connections of CONNECTIONS) {
-        // One load generator per configuration, each opening its connections in turn (handshakes of
-        // several at once would compete), then kept: every round measures a short window of each.
-        const byConfig = new Map<string, LoadSession>();
-        for (const config of CONFIGS) {
-          const endpoint = endpoints[config.target];
-          const session = await startLoadSession({
-            url: endpoint.url,
-            connections,
-            warmupMs: REWARM_MS,
-            durationMs: WINDOW_MS,
-            client: config.client,
-            certs,
-            serverPids: endpoint.pids,
-          });
-          sessions.push(session);
-          byConfig.set(config.id, session);
-        }
-        for (let round = 0; round < ROUNDS; round++) {
-          // Rotate the order each round, so that no configuration always runs first or last.
-          const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
-          for (const config of order) {
-            const result = await byConfig.get(config.id)!.window(REWARM_MS, WINDOW_MS);
-            append(runs, `${config.id} ${connections}`, result);
-            if (result.errors > 0)
-              print(`${config.id} @${connections}: ${result.errors} errors, first: ${result.firstError}`);
-            if (result.newConnections > 0 || result.warmWorkers < connections)
-              print(
-                `${config.id} @${connections}: not steady: ${result.newConnections} new connections in the window, ${result.warmWorkers}/${connections} workers warm`,
-              );
+        for (let epoch = 0; epoch < EPOCHS; epoch++) {
+          // Fresh server processes for each epoch: one process of a kind can run some 10% faster or
+          // slower than another of the same kind for its whole life (see docs/performance.md), so
+          // each configuration is measured on several processes, not one.
+          const targets = await startTargets(certs, prefix, negotiated === undefined);
+          running = targets;
+          negotiated ??= targets.negotiated;
+          // One load generator per configuration, each opening its connections in turn (handshakes
+          // of several at once would compete), then kept: every round measures a short window of each.
+          const byConfig = new Map<string, LoadSession>();
+          for (const config of CONFIGS) {
+            const endpoint = targets.endpoints[config.target];
+            const session = await startLoadSession({
+              url: endpoint.url,
+              connections,
+              warmupMs: REWARM_MS,
+              durationMs: WINDOW_MS,
+              client: config.client,
+              certs,
+              serverPids: endpoint.pids,
+            });
+            sessions.push(session);
+            byConfig.set(config.id, session);
           }
+          for (let round = epoch * ROUNDS_PER_EPOCH; round < (epoch + 1) * ROUNDS_PER_EPOCH; round++) {
+            // Rotate the order each round, so that no configuration always runs first or last.
+            const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
+            for (const config of order) {
+              const result = await byConfig.get(config.id)!.window(REWARM_MS, WINDOW_MS);
+              append(runs, `${config.id} ${connections}`, result);
+              if (result.errors > 0)
+                print(`${config.id} @${connections}: ${result.errors} errors, first: ${result.firstError}`);
+              if (result.newConnections > 0 || result.warmWorkers < connections)
+                print(
+                  `${config.id} @${connections}: not steady: ${result.newConnections} new connections in the window, ${result.warmWorkers}/${connections} workers warm`,
+                );
+            }
+          }
+          await Promise.all([...byConfig.values()].map((session) => session.stop()));
+          await targets.stop();
+          running = undefined;
         }
-        await Promise.all([...byConfig.values()].map((session) => session.stop()));
       }
     } finally {
       await Promise.all(sessions.map((session) => session.stop()));
-      await stop();
+      await running?.stop();
       await rm(prefix, { recursive: true, force: true });
       await removeCertFiles(certs);
     }
@@ -251,7 +279,7 @@ it(
     const after = environment();
     print(
       [
-        `Steady state, HTTP/1.1 keep-alive: ${ROUNDS} rounds, each a ${REWARM_MS} ms re-warm + ${WINDOW_MS} ms window per configuration, connections kept between rounds; median (min–max)`,
+        `Steady state, HTTP/1.1 keep-alive: ${ROUNDS} rounds (on ${EPOCHS} sets of fresh server processes per connection count), each a ${REWARM_MS} ms re-warm + ${WINDOW_MS} ms window per configuration, connections kept between rounds; median (min–max)`,
         table(
           ['configuration', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'server µs/req', 'client µs/req', 'errors'],
           rows,
@@ -270,7 +298,13 @@ it(
       benchmark: 'http-keepalive',
       environment: before,
       loadAverageAfter: after.loadAverage,
-      settings: { rounds: ROUNDS, rewarmMs: REWARM_MS, windowMs: WINDOW_MS, connections: CONNECTIONS },
+      settings: {
+        rounds: ROUNDS,
+        serverProcesses: EPOCHS,
+        rewarmMs: REWARM_MS,
+        windowMs: WINDOW_MS,
+        connections: CONNECTIONS,
+      },
       negotiated,
       configs: CONFIGS,
       summaries,

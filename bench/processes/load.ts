@@ -197,8 +197,9 @@ await Promise.race([allWarm, sleep(60_000)]);
 const connectMs = performance.now() - warmStarted;
 
 if (config.windows) {
-  // One second of load before the first window, for the JIT of client and server alike.
-  await sleep(1000);
+  // Half a second of load before the first window, for the JIT of client and server alike (each
+  // window has its own short re-warm too).
+  await sleep(500);
   await pause();
   await send({ type: 'ready' });
   for (;;) {
