@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { MeshlessError } from '@meshless/core';
+import { writeFileAtomic } from '@meshless/pki';
 
 /** The most bytes read from stdin: more than any PEM bundle, little enough to never exhaust memory. */
 const MAX_STDIN_BYTES = 8 * 1024 * 1024;
@@ -77,24 +77,6 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
  * ```
  */
 export async function writeFileWithMode(path: string, data: string, mode: number): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
-  try {
-    await chmod(temp, mode); // the umask may have cleared bits that `mode` asked for
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, data, mode);
 }

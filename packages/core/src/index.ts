@@ -22,7 +22,7 @@ export { fingerprintOf, identityFromCertificate } from './identity.js';
 export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
-export { loadMaterial } from './material.js';
+export { loadMaterial, readCertificates } from './material.js';
 export type { PemBlock, PemInput } from './pem.js';
 export { decodePem, MAX_PEM_INPUT_BYTES } from './pem.js';
 export { readPrivateKey } from './private-key.js';

@@ -177,7 +177,23 @@ function readFederatedBundles(
   return result;
 }
 
-function readCertificates(input: PemInput, inputName: string, file: string | undefined): CertificateFacts[] {
+/**
+ * Reads a PEM input in which every block must be a certificate (a chain or a bundle), as
+ * {@link loadMaterial} reads its `cert` and `ca` inputs, parsing each into {@link CertificateFacts}.
+ *
+ * @throws MeshlessError `ERR_MESHLESS_PEM_INVALID` (a block of another kind, or DER that is not
+ * X.509) or `ERR_MESHLESS_INPUT_TOO_LARGE`, naming the input and file.
+ * @example
+ * ```ts
+ * const chain = readCertificates(readFileSync('tls.crt'), 'cert', 'tls.crt');
+ * chain[0]?.subject; // 'CN=workload'
+ * ```
+ */
+export function readCertificates(
+  input: PemInput,
+  inputName: string,
+  file: string | undefined,
+): CertificateFacts[] {
   const where = describe(inputName, file);
   const context = { input: inputName, ...(file ? { file } : {}) };
   const blocks = decodePem(input, inputName, file);

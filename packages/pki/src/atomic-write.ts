@@ -6,6 +6,12 @@ import { basename, dirname, join } from 'node:path';
  * Writes a file so that readers see the old content or the new, never a mix: a temporary file in
  * the same directory (created with `mode`, so a key is never readable by others, even briefly),
  * fsync, rename over the target, then fsync the directory. The temporary file is removed on failure.
+ * The directory must exist.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic('/etc/meshless/tls.key', issued.keyPem, 0o600);
+ * ```
  */
 export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
   const dir = dirname(path);

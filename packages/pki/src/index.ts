@@ -1,3 +1,4 @@
+export { writeFileAtomic } from './atomic-write.js';
 export type { CaOptions, CertificateAuthority, IntermediateOptions } from './ca.js';
 export { createCa } from './ca.js';
 export type { CreatedCsr, CsrOptions } from './csr.js';

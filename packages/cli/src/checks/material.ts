@@ -5,11 +5,10 @@ import {
   assertStrongKey,
   assertStrongSignature,
   type CertificateFacts,
-  certificateFacts,
-  decodePem,
   loadMaterial,
   MeshlessError,
   type PeerIdentity,
+  readCertificates,
   readPrivateKey,
   signingProblem,
   verifyChain,
@@ -64,13 +63,13 @@ export function checkMaterial(files: MaterialFiles, now: Date = new Date()): Mat
 
   checks.push(
     attempt('cert-pem', `cert file ${files.cert.file} holds PEM certificates`, () => {
-      chain = readCertificates(files.cert, 'cert');
+      chain = readCertificateFile(files.cert, 'cert');
       return `${plural(chain.length, 'certificate')}, leaf "${chain[0]?.subject}"`;
     }),
   );
   checks.push(
     attempt('ca-pem', `ca file ${files.ca.file} holds PEM certificates`, () => {
-      bundle = readCertificates(files.ca, 'ca');
+      bundle = readCertificateFile(files.ca, 'ca');
       return plural(bundle.length, 'certificate');
     }),
   );
@@ -188,29 +187,8 @@ function contentOf(input: MaterialFile): Buffer {
 }
 
 // As loadMaterial reads its cert and ca inputs: every block must be a certificate.
-function readCertificates(input: MaterialFile, name: 'cert' | 'ca'): CertificateFacts[] {
-  const blocks = decodePem(contentOf(input), name, input.file);
-  const where = `${name} (${input.file})`;
-  const wrong = blocks.find((b) => b.label !== 'CERTIFICATE');
-  if (wrong) {
-    throw new MeshlessError(
-      'ERR_MESHLESS_PEM_INVALID',
-      `${where} holds a ${wrong.label} block where only CERTIFICATE blocks belong`,
-      { input: name, file: input.file, actual: wrong.label },
-    );
-  }
-  return blocks.map((block, index) => {
-    try {
-      return certificateFacts(block.der, block.pem);
-    } catch (cause) {
-      throw new MeshlessError(
-        'ERR_MESHLESS_PEM_INVALID',
-        `certificate ${index + 1} of ${where} is not valid X.509 DER`,
-        { input: name, file: input.file },
-        cause,
-      );
-    }
-  });
+function readCertificateFile(input: MaterialFile, name: 'cert' | 'ca'): CertificateFacts[] {
+  return readCertificates(contentOf(input), name, input.file);
 }
 
 function assertKeyMatches(leaf: CertificateFacts, key: KeyObject, files: MaterialFiles): void {
