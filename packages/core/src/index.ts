@@ -26,6 +26,7 @@ export { loadMaterial, readCertificates } from './material.js';
 export type { PemBlock, PemInput } from './pem.js';
 export { decodePem, MAX_PEM_INPUT_BYTES } from './pem.js';
 export { readPrivateKey } from './private-key.js';
+export { serverContextOptions } from './server-context.js';
 export { assertStrongSignature } from './signature-policy.js';
 export type { CertificateSource, CertificateSourceEvents, SourceOptions } from './source.js';
 export { CertificateSourceBase, MemorySource, memorySource, staticSource } from './source.js';

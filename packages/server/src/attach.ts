@@ -8,6 +8,7 @@ import {
   type AuthorizationDecision,
   channels,
   identityFromCertificate,
+  serverContextOptions,
   type TlsMaterial,
   verifyPeerTrustDomain,
 } from '@meshless/core';
@@ -16,7 +17,6 @@ import { classifyHandshakeFailure } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
-import { secureContextOptions } from './secure-context.js';
 import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';
 
 const connectionChannel = diagnostics.channel(channels.connection);
@@ -67,7 +67,7 @@ export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsO
   validateServerOptions(options);
   const ticketKeys = ticketKeysFor(options);
   return {
-    ...(secureContextOptions(options.source.current(), ticketKeys) as Omit<
+    ...(serverContextOptions(options.source.current(), ticketKeys) as Omit<
       MeshlessTlsOptions,
       'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout'
     >),
@@ -165,7 +165,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const onUpdate = (next: TlsMaterial, previous: TlsMaterial) => {
     material = next;
     withdrawn = false;
-    server.setSecureContext(secureContextOptions(next, ticketKeys));
+    server.setSecureContext(serverContextOptions(next, ticketKeys));
     if (closeOnTrustChange && trustChanged(previous, next)) closeUntrusted(next, sockets, sessions);
   };
   const onWithdrawn = () => {

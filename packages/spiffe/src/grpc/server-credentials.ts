@@ -6,9 +6,8 @@ import {
   type Authorizer,
   type CertificateSource,
   channels,
-  secureTlsDefaults,
+  serverContextOptions,
   type TlsMaterial,
-  trustedRootsPem,
 } from '@meshless/core';
 import { socketOfCall } from './call-socket.js';
 import { callVerdict, connectionVerdict, type PeerVerdict } from './peer-verdict.js';
@@ -33,17 +32,6 @@ export interface GrpcServerCredentialsOptions {
   ticketKeys?: Buffer;
 }
 
-// The full option set every time: grpc-js hands it to setSecureContext(), which resets what it is not given.
-function contextOptions(material: TlsMaterial, ticketKeys: Buffer): SecureContextOptions {
-  return {
-    ...secureTlsDefaults,
-    cert: material.certPem,
-    key: material.keyPem,
-    ca: trustedRootsPem(material),
-    ticketKeys,
-  };
-}
-
 /**
  * grpc-js server credentials whose certificate, key and trust bundle follow a certificate source.
  * grpc-js watches credentials for new secure context options and applies them with
@@ -58,7 +46,7 @@ class SourceServerCredentials extends grpc.ServerCredentials {
   readonly #onUpdate = (material: TlsMaterial) => {
     this.#material = material;
     this.#withdrawn = false;
-    this.updateSecureContextOptions(contextOptions(material, this.#ticketKeys));
+    this.updateSecureContextOptions(serverContextOptions(material, this.#ticketKeys));
   };
   readonly #onWithdrawn = () => {
     this.#withdrawn = true;
@@ -68,7 +56,7 @@ class SourceServerCredentials extends grpc.ServerCredentials {
   constructor(source: CertificateSource, ticketKeys: Buffer) {
     const material = source.current();
     // Mutual TLS: OpenSSL refuses a client without a certificate that verifies against the bundle.
-    super({ requestCert: true, rejectUnauthorized: true }, contextOptions(material, ticketKeys));
+    super({ requestCert: true, rejectUnauthorized: true }, serverContextOptions(material, ticketKeys));
     this.#source = source;
     this.#ticketKeys = ticketKeys;
     this.#material = material;
@@ -103,7 +91,7 @@ class SourceServerCredentials extends grpc.ServerCredentials {
     } catch {
       return null;
     }
-    return contextOptions(this.#material, this.#ticketKeys);
+    return serverContextOptions(this.#material, this.#ticketKeys);
   }
 
   override _equals(other: grpc.ServerCredentials): boolean {
