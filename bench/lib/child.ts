@@ -13,11 +13,23 @@ function serverExecArgv(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-function start(script: string, config: unknown, side: Side, execArgv: string[] = []): ChildProcess {
+/** A command to run node under, with its arguments (`valgrind --tool=callgrind ...`). */
+export type Wrapper = [command: string, args: string[]];
+
+function start(
+  script: string,
+  config: unknown,
+  side: Side,
+  execArgv: string[] = [],
+  wrapper?: Wrapper,
+): ChildProcess {
   // execArgv is set so that the children do not inherit vitest's worker flags. When pinning, fork
   // runs `taskset -c N node <flags> <script>`: taskset execs node in place, so the pid, the IPC
-  // channel and the environment stay those fork set up.
-  const [execPath, flags] = pinned(side, process.execPath, execArgv);
+  // channel and the environment stay those fork set up. A wrapper (valgrind) runs node the same
+  // way, in its own process, and takes the place of pinning.
+  const [execPath, flags] = wrapper
+    ? [wrapper[0], [...wrapper[1], process.execPath, ...execArgv]]
+    : pinned(side, process.execPath, execArgv);
   return fork(join(PROCESSES_DIR, `${script}.js`), [JSON.stringify(config)], {
     execPath,
     execArgv: flags,
@@ -55,9 +67,9 @@ function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
   });
 }
 
-/** Starts a server process and waits until it listens. */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const child = start('server', config, 'server', serverExecArgv());
+/** Starts a server process and waits until it listens; under `wrapper` when given (valgrind). */
+export async function startServer(config: ServerConfig, wrapper?: Wrapper): Promise<RunningServer> {
+  const child = start('server', config, 'server', serverExecArgv(), wrapper);
   const { port } = await nextMessage<{ port: number }>(child, 'ready');
   return {
     kind: config.kind,
@@ -103,16 +115,25 @@ export function startOpenEndedLoad<T>(config: unknown): { measuring: Promise<voi
 
 /** A load generator holding its connections between measurement windows. */
 export interface LoadSession {
+  /** The generator's process id (valgrind's, which is node's, when run under it). */
+  pid: number;
   /** Measures one window: `warmupMs` of load, then `durationMs` measured. */
   window(warmupMs: number, durationMs: number): Promise<LoadResult>;
   stop(): Promise<void>;
 }
 
-/** Starts a load generator in windows mode and waits until all its connections are open and warm. */
-export async function startLoadSession(config: Omit<LoadConfig, 'windows'>): Promise<LoadSession> {
-  const child = start('load', { ...config, windows: true }, 'client');
+/**
+ * Starts a load generator in windows mode and waits until all its connections are open and warm;
+ * under `wrapper` when given (valgrind).
+ */
+export async function startLoadSession(
+  config: Omit<LoadConfig, 'windows'>,
+  wrapper?: Wrapper,
+): Promise<LoadSession> {
+  const child = start('load', { ...config, windows: true }, 'client', [], wrapper);
   await nextMessage(child, 'ready');
   return {
+    pid: child.pid!,
     window: (warmupMs, durationMs) => {
       const result = nextMessage<LoadResult>(child, 'result');
       child.send({ type: 'window', warmupMs, durationMs });

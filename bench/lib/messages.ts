@@ -79,6 +79,10 @@ export type LoadParentMessage = { type: 'window'; warmupMs: number; durationMs: 
 
 export interface LoadResult {
   requests: number;
+  /** Requests answered with 200 since the generator started, in every window and between them. */
+  answered: number;
+  /** Requests that failed since the generator started, in every window and between them. */
+  failed: number;
   errors: number;
   firstError?: string;
   seconds: number;

@@ -65,6 +65,11 @@ let resumed = Promise.resolve();
 let inFlight = 0;
 let onIdle: (() => void) | undefined;
 let requests = 0;
+// Every request answered since the generator started, measured or not: between two windows the
+// generator is paused with nothing in flight, so the difference of two reports' totals is exactly
+// the requests the server handled in between (what the instructions scenario divides by).
+let answered = 0;
+let failed = 0;
 let errors = 0;
 let firstError: string | undefined;
 let newConnections = 0;
@@ -100,12 +105,14 @@ async function worker(): Promise<void> {
       const { statusCode, body } = await agent.request(reset ? closing : keepAlive);
       await body.dump();
       if (statusCode !== 200) throw new Error(`status ${statusCode}`);
+      answered++;
       if (++succeeded === WARM_REQUESTS && ++warmWorkers === config.connections) onAllWarm();
       if (measuring) {
         histogram.record(Math.max(1, Math.round((performance.now() - started) * 1e6)));
         requests++;
       }
     } catch (error) {
+      failed++;
       if (measuring) errors++;
       firstError ??= String((error as Error).cause ?? error);
       // A server that refuses at once would turn the loop into a busy spin.
@@ -157,6 +164,8 @@ async function window(warmupMs: number, end: () => Promise<unknown>): Promise<Lo
   const serverCpuUs = serverCpuAfter - serverCpuBefore;
   return {
     requests,
+    answered,
+    failed,
     errors,
     ...(firstError ? { firstError } : {}),
     seconds,
