@@ -22,6 +22,7 @@ import { callgrindCommand, callgrindUnavailable, dumpInstructions, zeroCounters 
 import { type CertFiles, makeCertFiles, removeCertFiles } from './lib/certs.js';
 import { type LoadSession, type RunningServer, startLoadSession, startServer } from './lib/child.js';
 import type { ClientKind, LoadResult, ServerKind } from './lib/messages.js';
+import { type RunningNginx, startNginx } from './lib/nginx.js';
 import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
 import { cell, formatRatio, type Spread, spread } from './lib/stats.js';
 
@@ -41,7 +42,7 @@ const MAX_WINDOWS = knob('BENCH_INSTRUCTIONS_MAX_WINDOWS', 6);
 interface Config {
   id: string;
   label: string;
-  /** Which process runs under callgrind and is counted. */
+  /** Which processes run under callgrind and are counted: the server (nginx and its app for the sidecar) or the client. */
   counted: 'server' | 'client';
   server: ServerKind;
   client: ClientKind;
@@ -77,6 +78,13 @@ const CONFIGS: Config[] = [
     client: 'undici',
   },
   {
+    id: 'sidecar',
+    label: 'server: nginx sidecar (one process) + node:http app',
+    counted: 'server',
+    server: 'sidecar-app',
+    client: 'undici',
+  },
+  {
     id: 'per-request',
     label: 'server: node:https, getPeerCertificate() per request',
     counted: 'server',
@@ -106,6 +114,8 @@ const SELECTED = ONLY ? CONFIGS.filter((config) => ONLY.includes(config.id)) : C
 interface Window {
   requests: number;
   instructions: number;
+  /** Per counted process (nginx, then its app, for the sidecar). */
+  byProcess: number[];
   perRequest: number;
 }
 
@@ -125,15 +135,21 @@ async function measure(config: Config, certs: CertFiles, dir: string): Promise<M
   const outFile = join(dir, `${config.id}.%p.out`);
   const valgrind = callgrindCommand(outFile);
   let server: RunningServer | undefined;
+  let nginx: RunningNginx | undefined;
   let load: LoadSession | undefined;
   try {
     server = await startServer(
       { kind: config.server, certs },
       config.counted === 'server' ? valgrind : undefined,
     );
+    // The sidecar model counts both of its processes: nginx in front, the app behind.
+    if (config.server === 'sidecar-app') {
+      nginx = await startNginx(join(dir, `nginx-${server.pid}`), server.port, certs, valgrind);
+    }
+    const port = nginx?.port ?? server.port;
     load = await startLoadSession(
       {
-        url: `${config.server === 'http' ? 'http' : 'https'}://127.0.0.1:${server.port}/`,
+        url: `${config.server === 'http' ? 'http' : 'https'}://127.0.0.1:${port}/`,
         connections: CONNECTIONS,
         warmupMs: 0,
         durationMs: WINDOW_MS,
@@ -143,14 +159,16 @@ async function measure(config: Config, certs: CertFiles, dir: string): Promise<M
       },
       config.counted === 'client' ? valgrind : undefined,
     );
-    const counted = config.counted === 'server' ? server.pid : load.pid;
+    const counted = config.counted === 'server' ? [...(nginx?.pids ?? []), server.pid] : [load.pid];
     let previous: LoadResult = await load.window(WARMUP_MS, 100);
     const all: Window[] = [];
     for (;;) {
       // The generator is paused here, nothing in flight: the count starts between two requests.
-      await zeroCounters(counted);
+      await Promise.all(counted.map(zeroCounters));
       const result = await load.window(0, WINDOW_MS);
-      const instructions = await dumpInstructions(counted, outFile);
+      const byProcess: number[] = [];
+      for (const pid of counted) byProcess.push(await dumpInstructions(pid, outFile));
+      const instructions = byProcess.reduce((a, b) => a + b, 0);
       if (result.failed !== previous.failed) {
         throw new Error(
           `${config.id}: ${result.failed - previous.failed} requests failed: ${result.firstError}`,
@@ -159,7 +177,7 @@ async function measure(config: Config, certs: CertFiles, dir: string): Promise<M
       if (result.newConnections > 0)
         throw new Error(`${config.id}: ${result.newConnections} connections opened`);
       const requests = result.answered - previous.answered;
-      all.push({ requests, instructions, perRequest: instructions / requests });
+      all.push({ requests, instructions, byProcess, perRequest: instructions / requests });
       previous = result;
       const last = all.slice(-STEADY);
       const steady = last.length === STEADY && relativeSpread(last.map((w) => w.perRequest)) <= TOLERANCE;
@@ -167,6 +185,7 @@ async function measure(config: Config, certs: CertFiles, dir: string): Promise<M
     }
   } finally {
     await load?.stop();
+    await nginx?.stop();
     await server?.stop();
   }
 }
@@ -232,6 +251,8 @@ it(
       ['meshless strict / node:https (server)', ratioOf('meshless', 'https')],
       ['meshless permissive / node:https (server)', ratioOf('permissive', 'https')],
       ['node:https / node:http (server: what TLS costs)', ratioOf('https', 'http')],
+      ['meshless strict / nginx sidecar + app (server side)', ratioOf('meshless', 'sidecar')],
+      ['node:https / nginx sidecar + app (server side)', ratioOf('https', 'sidecar')],
       ['getPeerCertificate() per request / once per connection (server)', ratioOf('per-request', 'https')],
       ['meshless createAgent / undici Agent (client)', ratioOf('agent', 'undici')],
     ];
@@ -254,6 +275,11 @@ it(
           ]
         : []),
     ];
+    // How the sidecar's count splits between nginx and the app behind it.
+    const sidecar = windows.sidecar;
+    const split = sidecar
+      ? `Sidecar, k instructions/req: nginx ${cell(spread(sidecar.map((w) => w.byProcess[0]! / w.requests / 1000)), 1)}, node:http app ${cell(spread(sidecar.map((w) => w.byProcess[1]! / w.requests / 1000)), 1)}.`
+      : '';
     print(
       [
         `## Instructions per request, HTTP/1.1 keep-alive, ${CONNECTIONS} connections (callgrind)`,
@@ -261,6 +287,8 @@ it(
         `${PROCESSES} set(s) of fresh processes; ${WARMUP_MS} ms of warm-up, then windows of ${WINDOW_MS} ms until the last ${STEADY} agree within ${TOLERANCE * 100}% (at most ${MAX_WINDOWS}); thousands of instructions per request over those windows, median (min–max); spread = (max - min) / median.`,
         '',
         table(['configuration', 'k instructions/req', 'spread', 'windows counted', 'requests/window'], rows),
+        '',
+        split,
         '',
         table(
           ['candidate / baseline', 'ratio'],

@@ -28,7 +28,11 @@ export function callgrindUnavailable(): string | undefined {
  * the code V8 writes at run time (its JIT), without which it would run stale translations.
  */
 export function callgrindCommand(outFile: string): [string, string[]] {
-  return ['valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`]];
+  // -q: valgrind's banner and summary only clutter the report; its errors are still printed.
+  return [
+    'valgrind',
+    ['-q', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`],
+  ];
 }
 
 /** Sets every counter of the callgrind process `pid` to zero. */

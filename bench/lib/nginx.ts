@@ -5,10 +5,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './certs.js';
+import type { Wrapper } from './child.js';
 import { pinned } from './pinning.js';
 import { childPids } from './proc.js';
 
@@ -45,11 +46,13 @@ export function nginxConfig(options: {
   certs: CertFiles;
   subject: string;
   workers: number;
+  /** No master: the one process serves the connections itself (for counting it under valgrind). */
+  singleProcess?: boolean;
 }): string {
   const { prefix, port, appPort, certs, subject, workers } = options;
   return `worker_processes ${workers};
 daemon off;
-master_process on;
+master_process ${options.singleProcess ? 'off' : 'on'};
 pid ${join(prefix, 'nginx.pid')};
 error_log ${join(prefix, 'error.log')} warn;
 events { worker_connections 4096; }
@@ -102,25 +105,48 @@ async function subjectOf(certPath: string): Promise<string> {
   return cert.subject.split('\n').reverse().join(',');
 }
 
-/** Starts nginx in front of the app listening on `appPort`, under `prefix`. */
-export async function startNginx(prefix: string, appPort: number, certs: CertFiles): Promise<RunningNginx> {
+async function accepts(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Starts nginx in front of the app listening on `appPort`, under `prefix`. With `wrapper`
+ * (valgrind), nginx runs as one process without a master, under that command.
+ */
+export async function startNginx(
+  prefix: string,
+  appPort: number,
+  certs: CertFiles,
+  wrapper?: Wrapper,
+): Promise<RunningNginx> {
   await mkdir(prefix, { recursive: true });
   const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
   const workers = Number(process.env.BENCH_NGINX_WORKERS ?? 1);
   await writeFile(
     conf,
-    nginxConfig({ prefix, port, appPort, certs, subject: await subjectOf(certs.clientCert), workers }),
+    nginxConfig({
+      prefix,
+      port,
+      appPort,
+      certs,
+      subject: await subjectOf(certs.clientCert),
+      workers,
+      singleProcess: wrapper !== undefined,
+    }),
   );
+  const nginxArgs = ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')];
+  if (wrapper) return startSingleNginx(prefix, port, [wrapper[0], [...wrapper[1], NGINX, ...nginxArgs]]);
   // On the servers' CPU, like the other servers; the workers inherit the master's affinity.
-  const [command, args] = pinned('server', NGINX, [
-    '-p',
-    prefix,
-    '-c',
-    conf,
-    '-e',
-    join(prefix, 'error.log'),
-  ]);
+  const [command, args] = pinned('server', NGINX, nginxArgs);
   const master: ChildProcess = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = once(master, 'exit');
   // Ready when the workers are up.
@@ -142,6 +168,35 @@ export async function startNginx(prefix: string, appPort: number, certs: CertFil
       if (master.exitCode !== null) return;
       // SIGQUIT: graceful shutdown, workers finish and the master exits.
       master.kill('SIGQUIT');
+      await exited;
+    },
+  };
+}
+
+// One nginx process (no master, no workers), ready when its port accepts connections.
+async function startSingleNginx(
+  prefix: string,
+  port: number,
+  [command, args]: Wrapper,
+): Promise<RunningNginx> {
+  const nginx: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = once(nginx, 'exit');
+  let ready = false;
+  for (let i = 0; i < 600 && !ready && nginx.exitCode === null; i++) {
+    await sleep(100);
+    ready = await accepts(port);
+  }
+  if (!ready) {
+    nginx.kill('SIGKILL');
+    const log = await readFile(join(prefix, 'error.log'), 'utf8').catch(() => '');
+    throw new Error(`nginx did not start under ${command}; error.log:\n${log}`);
+  }
+  return {
+    port,
+    pids: [nginx.pid!],
+    stop: async () => {
+      if (nginx.exitCode !== null) return;
+      nginx.kill('SIGQUIT');
       await exited;
     },
   };
