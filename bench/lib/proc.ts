@@ -68,15 +68,39 @@ export function totalCpuMicros(pids: readonly number[]): number {
   return sum;
 }
 
-/** Resident set size of a process in kilobytes (VmRSS), or 0 once it is gone. */
-export function rssKb(pid: number): number {
+// One "<field>:  <n> kB" line of /proc/<pid>/status, or 0 once the process is gone.
+function statusKb(pid: number, field: string): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
     return match ? Number(match[1]) : 0;
   } catch {
     return 0;
   }
+}
+
+/** Resident set size of a process in kilobytes (VmRSS), or 0 once it is gone. */
+export function rssKb(pid: number): number {
+  return statusKb(pid, 'VmRSS');
+}
+
+/**
+ * Anonymous resident memory in kilobytes (RssAnon from /proc/<pid>/status): the process's own heap,
+ * stacks and other allocations (V8's heap and malloc among them), private to it except for the pages
+ * a forked child (an nginx worker) has not yet written since the fork. 0 once the process is gone.
+ * VmRSS is RssAnon + RssFile + RssShmem.
+ */
+export function rssAnonKb(pid: number): number {
+  return statusKb(pid, 'RssAnon');
+}
+
+/**
+ * File-backed resident memory in kilobytes (RssFile from /proc/<pid>/status): pages of mapped files,
+ * mostly the code of the executable and its libraries, which every process mapping the same files
+ * shares; counted whole in each process's RSS. 0 once the process is gone.
+ */
+export function rssFileKb(pid: number): number {
+  return statusKb(pid, 'RssFile');
 }
 
 /**
