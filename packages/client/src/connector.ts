@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import {
-  identityFromCertificate,
   isMeshlessError,
   MeshlessError,
   type PeerIdentity,
@@ -12,6 +11,7 @@ import {
   verifyPeerTrustDomain,
 } from '@meshless/core';
 import { type buildConnector, errors } from 'undici';
+import { serverIdentity } from './server-identity.js';
 import { checkServer, publishVerification, type ServerPolicy } from './server-policy.js';
 import { type BoundSession, type SessionCache, sessionKey } from './session-cache.js';
 import {
@@ -203,7 +203,7 @@ class Connection {
    */
   #checkFullHandshake(name: string, cert: PeerCertificate): Error | undefined {
     try {
-      const identity = identityFromCertificate(cert.raw);
+      const identity = serverIdentity(cert);
       if (this.#material.bundles) {
         // OpenSSL verified against the union of the federated bundles: b.org's CA must not vouch for
         // a server of a.org. (Resumed sessions were made by a full handshake that passed this.)
@@ -386,13 +386,21 @@ class Connection {
  * emitted, by the MeshlessError that explains them (the original stays as `cause`).
  */
 function translateLaterErrors(socket: TLSSocket, translate: (error: unknown) => unknown): void {
-  const emit = socket.emit as (this: TLSSocket, event: string | symbol, ...args: unknown[]) => boolean;
+  const original = socket.emit as (this: TLSSocket, event: string | symbol, ...args: unknown[]) => boolean;
   // Every event of the socket passes here ('readable', 'data', 'drain' for each response), so the
   // wrapper allocates nothing: 'error' carries one argument, every other event goes on with the
   // `arguments` it came with (no rest array, no spread copy).
-  socket.emit = function translatedEmit(this: TLSSocket, event: string | symbol, error?: unknown): boolean {
-    if (event === 'error') return emit.call(this, event, translate(error));
-    // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
-    return Reflect.apply(emit, this, arguments) as boolean;
-  } as typeof socket.emit;
+  // A method of an object literal, so that its name is `emit` whatever a bundler renames: when V8
+  // formats a stack trace through this frame (Node's streams read `err.stack` of each error a
+  // socket is destroyed with, such as undici's 'reset' on every closing connection), a function
+  // whose name matches the property takes the fast path instead of a search of every property of
+  // the socket and its prototypes.
+  const wrapper = {
+    emit(this: TLSSocket, event: string | symbol, error?: unknown): boolean {
+      if (event === 'error') return original.call(this, event, translate(error));
+      // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
+      return Reflect.apply(original, this, arguments) as boolean;
+    },
+  };
+  socket.emit = wrapper.emit as typeof socket.emit;
 }

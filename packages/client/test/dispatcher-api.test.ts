@@ -1,5 +1,7 @@
 // The agent as an undici dispatcher: undici's request and fetch, setGlobalDispatcher, and what
 // Node's built-in fetch (its own bundled undici) does with it.
+import diagnostics from 'node:diagnostics_channel';
+import type { TLSSocket } from 'node:tls';
 import { isMeshlessError, memorySource, type TlsMaterial } from '@meshless/core';
 import { Agent, fetch, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +104,25 @@ describe('with undici (the copy @meshless/client depends on)', () => {
       await bound.close();
     }
     expect(bound.agent.closed).toBe(true);
+  });
+
+  it('hands undici sockets whose error-translating emit is named emit, so stack traces through it stay cheap', async () => {
+    // V8 names a stack frame's method by looking up the function's own name on the receiver first,
+    // and searches every property of the socket and its prototypes otherwise; Node's streams format
+    // the stack of the error undici destroys each closing connection with.
+    const sockets: TLSSocket[] = [];
+    const onConnected = (message: unknown) => sockets.push((message as { socket: TLSSocket }).socket);
+    diagnostics.subscribe('undici:client:connected', onConnected);
+    try {
+      const res = await request(`${server.url}/`, { dispatcher: agent(), reset: true });
+      await res.body.dump();
+      expect(res.statusCode).toBe(200);
+    } finally {
+      diagnostics.unsubscribe('undici:client:connected', onConnected);
+    }
+    expect(sockets).toHaveLength(1);
+    expect(Object.hasOwn(sockets[0] as object, 'emit')).toBe(true);
+    expect(sockets[0]?.emit.name).toBe('emit');
   });
 
   it('createFetch(agent) reuses an existing agent', async () => {

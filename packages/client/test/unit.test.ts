@@ -1,6 +1,11 @@
-// The pieces of the connector on their own: the session cache and the error translation.
-import { isMeshlessError, type PeerIdentity } from '@meshless/core';
+// The pieces of the connector on their own: the session cache, the server identity lookup and the
+// error translation.
+import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import { identityFromCertificate, isMeshlessError, type PeerIdentity } from '@meshless/core';
 import { describe, expect, it } from 'vitest';
+import { makeLeaf, makeRoot } from '../../../test/support/certs.js';
+import { serverIdentity } from '../src/server-identity.js';
 import { SessionCache, sessionKey } from '../src/session-cache.js';
 import { isConnectionClosed, silentRejection, toMeshlessError } from '../src/tls-errors.js';
 
@@ -31,6 +36,34 @@ describe('SessionCache', () => {
     const none = new SessionCache(0);
     none.set('a', { session: Buffer.from('a'), identity: identity(future) });
     expect(none.size).toBe(0);
+  });
+});
+
+describe('serverIdentity', () => {
+  /** What getPeerCertificate() gives checkServerIdentity, as far as serverIdentity reads it. */
+  async function peerCertificate(spiffeId: string): Promise<PeerCertificate> {
+    const root = await makeRoot();
+    const leaf = new X509Certificate((await makeLeaf(root, { uris: [spiffeId] })).certPem);
+    return { raw: leaf.raw, fingerprint256: leaf.fingerprint256 } as PeerCertificate;
+  }
+
+  it('reads the identity from the DER, as core does, and gives the same identity again', async () => {
+    const cert = await peerCertificate('spiffe://example.org/ns/prod/sa/orders');
+    const first = serverIdentity(cert);
+    expect(first).toBe(identityFromCertificate(cert.raw));
+    expect(first.spiffeId?.toString()).toBe('spiffe://example.org/ns/prod/sa/orders');
+    expect(first.fingerprint256).toBe(cert.fingerprint256);
+    expect(serverIdentity({ ...cert })).toBe(first);
+  });
+
+  it("never files an identity under a fingerprint that is not its certificate's", async () => {
+    const orders = await peerCertificate('spiffe://example.org/ns/prod/sa/orders');
+    const billing = await peerCertificate('spiffe://example.org/ns/prod/sa/billing');
+    // An object whose fingerprint does not belong to its DER: the identity is still the DER's...
+    const mismatched = { raw: orders.raw, fingerprint256: billing.fingerprint256 } as PeerCertificate;
+    expect(serverIdentity(mismatched).spiffeId?.toString()).toBe('spiffe://example.org/ns/prod/sa/orders');
+    // ...and the certificate that owns the fingerprint is still seen as itself.
+    expect(serverIdentity(billing).spiffeId?.toString()).toBe('spiffe://example.org/ns/prod/sa/billing');
   });
 });
 
