@@ -7,10 +7,15 @@ import { PROCESSES_DIR } from './build.js';
 import type { LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
 import { pinned, type Side } from './pinning.js';
 
-/** Extra Node flags for the servers, e.g. BENCH_CPU_PROF=dir to profile them with --cpu-prof. */
+/**
+ * Extra Node flags for the servers: BENCH_CPU_PROF=dir profiles them with --cpu-prof, and
+ * BENCH_SERVER_FLAGS adds any others (space-separated, e.g. `--trace-gc`, whose lines start with
+ * the server's pid).
+ */
 function serverExecArgv(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra];
 }
 
 /** A command to run node under, with its arguments (`valgrind --tool=callgrind ...`). */
