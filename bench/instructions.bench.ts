@@ -206,7 +206,6 @@ it(
     const before = environment();
     const certs = await makeCertFiles('ecdsa-p256');
     const dir = await mkdtemp(join(tmpdir(), 'meshless-bench-callgrind-'));
-    const windows: Record<string, Window[]> = {};
     const measured: Record<string, Measured[]> = {};
     try {
       for (let set = 0; set < PROCESSES; set++) {
@@ -214,7 +213,6 @@ it(
         const order = SELECTED.map((_, i) => SELECTED[(i + set) % SELECTED.length]!);
         for (const config of order) {
           const m = await measure(config, certs, dir);
-          windows[config.id] = [...(windows[config.id] ?? []), ...m.windows];
           measured[config.id] = [...(measured[config.id] ?? []), m];
           if (!m.steady) {
             print(
@@ -228,6 +226,10 @@ it(
       await removeCertFiles(certs);
     }
 
+    // The reported windows of a configuration: the steady ones of each of its process sets.
+    const windows: Record<string, Window[]> = Object.fromEntries(
+      Object.entries(measured).map(([id, sets]) => [id, sets.flatMap((m) => m.windows)]),
+    );
     const perRequest: Record<string, Spread> = Object.fromEntries(
       SELECTED.map((config) => [config.id, spread(windows[config.id]!.map((w) => w.perRequest))]),
     );

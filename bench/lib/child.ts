@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PROCESSES_DIR } from './build.js';
 import type { LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
 import { pinned, type Side } from './pinning.js';
+import { underWrapper, type Wrapper } from './wrapper.js';
 
 /**
  * Extra Node flags for the servers: BENCH_CPU_PROF=dir profiles them with --cpu-prof, and
@@ -17,9 +18,6 @@ function serverExecArgv(): string[] {
   const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
   return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra];
 }
-
-/** A command to run node under, with its arguments (`valgrind --tool=callgrind ...`). */
-export type Wrapper = [command: string, args: string[]];
 
 function start(
   script: string,
@@ -33,7 +31,7 @@ function start(
   // channel and the environment stay those fork set up. A wrapper (valgrind) runs node the same
   // way, in its own process, and takes the place of pinning.
   const [execPath, flags] = wrapper
-    ? [wrapper[0], [...wrapper[1], process.execPath, ...execArgv]]
+    ? underWrapper(wrapper, process.execPath, execArgv)
     : pinned(side, process.execPath, execArgv);
   return fork(join(PROCESSES_DIR, `${script}.js`), [JSON.stringify(config)], {
     execPath,

@@ -9,9 +9,9 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './certs.js';
-import type { Wrapper } from './child.js';
 import { pinned } from './pinning.js';
 import { childPids } from './proc.js';
+import { underWrapper, type Wrapper } from './wrapper.js';
 
 /** Where the Debian package installs nginx; BENCH_NGINX overrides it. */
 export const NGINX = process.env.BENCH_NGINX ?? '/usr/sbin/nginx';
@@ -144,7 +144,7 @@ export async function startNginx(
     }),
   );
   const nginxArgs = ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')];
-  if (wrapper) return startSingleNginx(prefix, port, [wrapper[0], [...wrapper[1], NGINX, ...nginxArgs]]);
+  if (wrapper) return startSingleNginx(prefix, port, underWrapper(wrapper, NGINX, nginxArgs));
   // On the servers' CPU, like the other servers; the workers inherit the master's affinity.
   const [command, args] = pinned('server', NGINX, nginxArgs);
   const master: ChildProcess = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -156,11 +156,7 @@ export async function startNginx(
     await sleep(50);
     workerPids = childPids(master.pid!);
   }
-  if (workerPids.length < workers) {
-    master.kill('SIGKILL');
-    const log = await readFile(join(prefix, 'error.log'), 'utf8').catch(() => '');
-    throw new Error(`nginx did not start (${NGINX}); error.log:\n${log}`);
-  }
+  if (workerPids.length < workers) await notStarted(master, prefix, `(${NGINX})`);
   return {
     port,
     pids: [master.pid!, ...workerPids],
@@ -171,6 +167,13 @@ export async function startNginx(
       await exited;
     },
   };
+}
+
+/** Kills an nginx that did not come up and throws with its error log. */
+async function notStarted(nginx: ChildProcess, prefix: string, how: string): Promise<never> {
+  nginx.kill('SIGKILL');
+  const log = await readFile(join(prefix, 'error.log'), 'utf8').catch(() => '');
+  throw new Error(`nginx did not start ${how}; error.log:\n${log}`);
 }
 
 // One nginx process (no master, no workers), ready when its port accepts connections.
@@ -186,11 +189,7 @@ async function startSingleNginx(
     await sleep(100);
     ready = await accepts(port);
   }
-  if (!ready) {
-    nginx.kill('SIGKILL');
-    const log = await readFile(join(prefix, 'error.log'), 'utf8').catch(() => '');
-    throw new Error(`nginx did not start under ${command}; error.log:\n${log}`);
-  }
+  if (!ready) await notStarted(nginx, prefix, `under ${command}`);
   return {
     port,
     pids: [nginx.pid!],

@@ -8,6 +8,7 @@
 // Needs taskset and two CPUs.
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { underWrapper } from './wrapper.js';
 
 export type Side = 'server' | 'client';
 
@@ -29,5 +30,5 @@ export function cpuFor(side: Side): string | undefined {
 /** `command args` run under `taskset -c <cpu>` when pinning, unchanged otherwise. */
 export function pinned(side: Side, command: string, args: string[]): [string, string[]] {
   const cpu = cpuFor(side);
-  return cpu === undefined ? [command, args] : ['taskset', ['-c', cpu, command, ...args]];
+  return cpu === undefined ? [command, args] : underWrapper(['taskset', ['-c', cpu]], command, args);
 }
