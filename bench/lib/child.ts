@@ -4,7 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { PROCESSES_DIR } from './build.js';
-import type { LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
+import type { GcSummary, LoadConfig, LoadResult, ServerConfig, ServerMessage } from './messages.js';
 import { pinned, type Side } from './pinning.js';
 import { underWrapper, type Wrapper } from './wrapper.js';
 
@@ -47,6 +47,8 @@ export interface RunningServer {
   port: number;
   child: ChildProcess;
   stats(): Promise<Extract<ServerMessage, { type: 'stats' }>>;
+  /** Its garbage collections that started between two wall-clock times (ms since the epoch). */
+  gcBetween(fromMs: number, toMs: number): Promise<GcSummary>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,12 @@ export async function startServer(config: ServerConfig, wrapper?: Wrapper): Prom
       const reply = nextMessage<Extract<ServerMessage, { type: 'stats' }>>(child, 'stats');
       child.send({ type: 'stats' });
       return reply;
+    },
+    gcBetween: async (fromMs, toMs) => {
+      const reply = nextMessage<Extract<ServerMessage, { type: 'gc' }>>(child, 'gc');
+      child.send({ type: 'gc', fromMs, toMs });
+      const { type: _type, ...summary } = await reply;
+      return summary;
     },
     stop: async () => {
       if (child.exitCode !== null) return;

@@ -31,11 +31,29 @@ export interface ServerConfig {
   preload?: string[];
 }
 
+/**
+ * A server's garbage collections that started within a span of time, from Node's `gc` performance
+ * entries: scavenges (minor) and mark-compacts (major), how many and how long the thread paused.
+ */
+export interface GcSummary {
+  scavenges: number;
+  scavengeMs: number;
+  majors: number;
+  majorMs: number;
+  /** The longest single pause of any kind. */
+  maxPauseMs: number;
+}
+
 export type ServerMessage =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; connections: number; resumed: number; tlsErrors: number; serial?: string };
+  | { type: 'stats'; connections: number; resumed: number; tlsErrors: number; serial?: string }
+  | ({ type: 'gc' } & GcSummary);
 
-export type ParentMessage = { type: 'stats' } | { type: 'stop' };
+/** `gc` asks for the collections that started between two wall-clock times (ms since the epoch). */
+export type ParentMessage =
+  | { type: 'stats' }
+  | { type: 'gc'; fromMs: number; toMs: number }
+  | { type: 'stop' };
 
 /**
  * Which client the load generator drives: a raw undici Agent given `cert`, `key` and `ca` (Node then
@@ -102,6 +120,13 @@ export interface LoadResult {
   connectMs: number;
   /** Connections opened during the window: 0 in steady state, where every request reuses one. */
   newConnections: number;
+  /** When the measured window started and ended, in ms since the epoch (to line server events up with it). */
+  windowFromMs: number;
+  windowToMs: number;
+  /** The load generator's own garbage collections during the window. */
+  clientGc: GcSummary;
+  /** The Node server processes' garbage collections during the window, when the scenario asks for them. */
+  serverGc?: GcSummary;
 }
 
 export interface HandshakeConfig {

@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import type { LoadConfig, LoadMessage, LoadParentMessage, LoadResult } from '../lib/messages.js';
 import { cpuMicros, pssKb, rssKb, totalCpuMicros } from '../lib/proc.js';
+import { gcBetween, recordGcPauses } from './gc-recorder.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
 const url = new URL(config.url);
@@ -55,6 +56,7 @@ function send(message: LoadMessage): Promise<void> {
   return new Promise((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
 }
 
+recordGcPauses();
 const agent = await dispatcher();
 const histogram = createHistogram();
 let measuring = false;
@@ -148,13 +150,15 @@ async function window(warmupMs: number, end: () => Promise<unknown>): Promise<Lo
   newConnections = 0;
   measuring = true;
   const startedAt = performance.now();
+  const windowFromMs = performance.timeOrigin + startedAt;
   const serverCpuBefore = totalCpuMicros(config.serverPids);
   const clientCpuBefore = cpuMicros(process.pid);
   await send({ type: 'measuring' });
   await end();
   const serverCpuAfter = totalCpuMicros(config.serverPids);
   const clientCpuAfter = cpuMicros(process.pid);
-  const seconds = (performance.now() - startedAt) / 1000;
+  const endedAt = performance.now();
+  const seconds = (endedAt - startedAt) / 1000;
   measuring = false;
   // Read while every connection is still open: the servers' memory under load.
   const serverRssKb = config.serverPids.map(rssKb);
@@ -185,6 +189,9 @@ async function window(warmupMs: number, end: () => Promise<unknown>): Promise<Lo
     warmWorkers,
     connectMs,
     newConnections,
+    windowFromMs,
+    windowToMs: performance.timeOrigin + endedAt,
+    clientGc: gcBetween(windowFromMs, performance.timeOrigin + endedAt),
   };
 }
 

@@ -10,12 +10,15 @@ import https from 'node:https';
 import type { Server as NetServer, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ServerConfig, ServerMessage } from '../lib/messages.js';
+import { gcBetween, recordGcPauses } from './gc-recorder.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
 let connections = 0;
 let resumed = 0;
 let tlsErrors = 0;
 let serialOf: (() => string) | undefined;
+
+recordGcPauses();
 
 function countConnection(socket: TLSSocket): void {
   connections++;
@@ -160,8 +163,10 @@ server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   send({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });
 });
-process.on('message', (message: { type: string }) => {
-  if (message.type === 'stats') {
+process.on('message', (message: { type: string; fromMs?: number; toMs?: number }) => {
+  if (message.type === 'gc') {
+    send({ type: 'gc', ...gcBetween(message.fromMs ?? 0, message.toMs ?? Number.POSITIVE_INFINITY) });
+  } else if (message.type === 'stats') {
     send({ type: 'stats', connections, resumed, tlsErrors, ...(serialOf ? { serial: serialOf() } : {}) });
   } else if (message.type === 'stop') {
     // A normal exit, so that --cpu-prof writes its profile.
