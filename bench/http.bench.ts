@@ -10,13 +10,25 @@ import { join } from 'node:path';
 import { it } from 'vitest';
 import { type CertFiles, makeCertFiles, removeCertFiles } from './lib/certs.js';
 import { type LoadSession, type RunningServer, startLoadSession, startServer } from './lib/child.js';
+import { GC_HEADER, gcDuring, gcRows, P99_BY_GC_HEADER, p99ByMajorGc } from './lib/gc.js';
 import type { ClientKind, LoadResult } from './lib/messages.js';
 import { type RunningNginx, startNginx } from './lib/nginx.js';
+import { evenRounds, mirroredOrder } from './lib/order.js';
 import { type Negotiated, probeTls } from './lib/probe.js';
 import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
-import { append, cell, formatRatio, pairedRatio, type Spread, spread } from './lib/stats.js';
+import {
+  append,
+  cell,
+  formatRatio,
+  formatRatioOver,
+  pairedRatio,
+  pairedRatioOver,
+  type Spread,
+  spread,
+} from './lib/stats.js';
 
-const ROUNDS = knob('BENCH_ROUNDS', 6);
+// Even: rounds come in pairs of opposite orders (see mirroredOrder).
+const ROUNDS = evenRounds(knob('BENCH_ROUNDS', 6));
 // Each connection count's rounds are split among this many sets of fresh server processes.
 const EPOCHS = Math.min(ROUNDS, knob('BENCH_SERVER_PROCESSES', 2));
 const ROUNDS_PER_EPOCH = Math.ceil(ROUNDS / EPOCHS);
@@ -25,7 +37,14 @@ const REWARM_MS = knob('BENCH_WARMUP_MS', 250);
 const WINDOW_MS = knob('BENCH_DURATION_MS', 1000);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,128,256').split(',').map(Number);
 
-type Target = 'http' | 'https' | 'https-per-request' | 'meshless' | 'permissive' | 'sidecar';
+type Target =
+  | 'http'
+  | 'https'
+  | 'https-control'
+  | 'https-per-request'
+  | 'meshless'
+  | 'permissive'
+  | 'sidecar';
 
 interface Config {
   id: string;
@@ -38,6 +57,15 @@ const CONFIGS: Config[] = [
   { id: 'http', label: 'node:http, no TLS (floor)', target: 'http', client: 'undici' },
   { id: 'https', label: 'node:https hand-written mTLS', target: 'https', client: 'undici' },
   { id: 'meshless', label: 'meshless createServer strict', target: 'meshless', client: 'undici' },
+  // The same server as `https` in another process, measured like the others: its ratios to `https`
+  // are what the measurement itself makes of two identical servers (an A/A comparison). Placed after
+  // meshless so that, with mirrored rounds, the two copies of node:https sit on either side of it.
+  {
+    id: 'control',
+    label: 'node:https hand-written mTLS, a second process',
+    target: 'https-control',
+    client: 'undici',
+  },
   { id: 'permissive', label: 'meshless permissive, mTLS clients', target: 'permissive', client: 'undici' },
   { id: 'sidecar', label: 'nginx sidecar + node:http app', target: 'sidecar', client: 'undici' },
   { id: 'agent', label: 'meshless createAgent → node:https', target: 'https', client: 'meshless' },
@@ -52,21 +80,40 @@ const CONFIGS: Config[] = [
 interface Endpoint {
   url: string;
   pids: number[];
+  /** The Node processes among them, whose garbage collections each window records. */
+  nodeServers: RunningServer[];
 }
 
 async function startTargets(certs: CertFiles, prefix: string, probe: boolean) {
-  const kinds = ['http', 'https', 'https-per-request', 'meshless', 'permissive', 'sidecar-app'] as const;
-  const servers = await Promise.all(kinds.map((kind) => startServer({ kind, certs })));
-  const byKind = Object.fromEntries(kinds.map((kind, i) => [kind, servers[i]!])) as Record<
-    (typeof kinds)[number],
+  const kinds = {
+    http: 'http',
+    https: 'https',
+    'https-control': 'https',
+    'https-per-request': 'https-per-request',
+    meshless: 'meshless',
+    permissive: 'permissive',
+    'sidecar-app': 'sidecar-app',
+  } as const;
+  const names = Object.keys(kinds) as (keyof typeof kinds)[];
+  const servers = await Promise.all(names.map((name) => startServer({ kind: kinds[name], certs })));
+  const byKind = Object.fromEntries(names.map((name, i) => [name, servers[i]!])) as Record<
+    keyof typeof kinds,
     RunningServer
   >;
   const endpoints = {} as Record<Target, Endpoint>;
-  for (const kind of ['http', 'https', 'https-per-request', 'meshless', 'permissive'] as const) {
+  for (const kind of [
+    'http',
+    'https',
+    'https-control',
+    'https-per-request',
+    'meshless',
+    'permissive',
+  ] as const) {
     const server = byKind[kind];
     endpoints[kind] = {
       url: `${kind === 'http' ? 'http' : 'https'}://127.0.0.1:${server.port}/`,
       pids: [server.pid],
+      nodeServers: [server],
     };
   }
   const app = byKind['sidecar-app'];
@@ -81,7 +128,11 @@ async function startTargets(certs: CertFiles, prefix: string, probe: boolean) {
     await stop();
     throw error;
   }
-  endpoints.sidecar = { url: `https://127.0.0.1:${nginx.port}/`, pids: [...nginx.pids, app.pid] };
+  endpoints.sidecar = {
+    url: `https://127.0.0.1:${nginx.port}/`,
+    pids: [...nginx.pids, app.pid],
+    nodeServers: [app],
+  };
   const negotiated = {} as Record<string, Negotiated>;
   if (probe) {
     for (const target of ['https', 'meshless', 'permissive', 'sidecar'] as const) {
@@ -131,6 +182,8 @@ it(
     let negotiated: Record<string, Negotiated> | undefined;
     // runs['<config> <connections>'] = one LoadResult per round, in round order (pairable across configs).
     const runs: Record<string, LoadResult[]> = {};
+    // positions['<config> <connections>'] = where in its round each of those windows was measured.
+    const positions: Record<string, number[]> = {};
     let running: { stop(): Promise<void> } | undefined;
     const sessions: LoadSession[] = [];
     try {
@@ -160,10 +213,11 @@ it(
             byConfig.set(config.id, session);
           }
           for (let round = epoch * ROUNDS_PER_EPOCH; round < (epoch + 1) * ROUNDS_PER_EPOCH; round++) {
-            // Rotate the order each round, so that no configuration always runs first or last.
-            const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
-            for (const config of order) {
+            const order = mirroredOrder(CONFIGS, round);
+            for (const [position, config] of order.entries()) {
+              append(positions, `${config.id} ${connections}`, position);
               const result = await byConfig.get(config.id)!.window(REWARM_MS, WINDOW_MS);
+              result.serverGc = await gcDuring(targets.endpoints[config.target].nodeServers, result);
               append(runs, `${config.id} ${connections}`, result);
               if (result.errors > 0)
                 print(`${config.id} @${connections}: ${result.errors} errors, first: ${result.firstError}`);
@@ -229,6 +283,11 @@ it(
         ...[cpu, p50, p99].map((f) => cellRatio(paired('permissive', 'https', connections, f))),
       ],
       [
+        'node:https second process / node:https (A/A: two identical servers)',
+        connections,
+        ...[cpu, p50, p99].map((f) => cellRatio(paired('control', 'https', connections, f))),
+      ],
+      [
         'meshless strict / nginx sidecar',
         connections,
         ...[cpu, p50, p99].map((f) => cellRatio(paired('meshless', 'sidecar', connections, f))),
@@ -276,6 +335,54 @@ it(
         median('meshless', 'sidecar', connections, p99) <= 1,
       ]),
     ]);
+    // Which windows had a mark-compact in the server, and the p99 ratios split by it.
+    const GC_CONFIGS = ['https', 'meshless', 'control', 'permissive', 'http', 'sidecar'];
+    // The comparisons with node:https that the order and GC tables split.
+    const AGAINST_HTTPS = [
+      ['meshless', 'meshless strict / node:https'],
+      ['permissive', 'meshless permissive / node:https'],
+      ['control', 'node:https second process / node:https (A/A)'],
+    ] as const;
+    const gcTable = gcRows(
+      CONNECTIONS.flatMap((connections) =>
+        CONFIGS.filter((c) => GC_CONFIGS.includes(c.id)).map(
+          (c) => [`${c.label} @${connections}`, runs[`${c.id} ${connections}`]!] as const,
+        ),
+      ),
+    );
+    const p99ByGc = CONNECTIONS.flatMap((connections) =>
+      AGAINST_HTTPS.map(([candidate, label]) => [
+        label,
+        connections,
+        ...p99ByMajorGc(runs[`${candidate} ${connections}`]!, runs[`https ${connections}`]!),
+      ]),
+    );
+    // The same ratios split by which of the two was measured first in the round.
+    const byOrder = CONNECTIONS.flatMap((connections) =>
+      AGAINST_HTTPS.map(([candidate, label]) => {
+        const c = positions[`${candidate} ${connections}`]!;
+        const b = positions[`https ${connections}`]!;
+        const rounds = c.map((_, i) => i);
+        const after = rounds.filter((i) => c[i]! > b[i]!);
+        const before = rounds.filter((i) => c[i]! < b[i]!);
+        const split = (f: (r: LoadResult) => number, subset: number[]) =>
+          formatRatioOver(
+            pairedRatioOver(
+              runs[`${candidate} ${connections}`]!.map(f),
+              runs[`https ${connections}`]!.map(f),
+              subset,
+            ),
+          );
+        return [
+          label,
+          connections,
+          split(p50, before),
+          split(p50, after),
+          split(p99, before),
+          split(p99, after),
+        ];
+      }),
+    );
     const after = environment();
     print(
       [
@@ -289,6 +396,25 @@ it(
         table(['candidate / baseline', 'conns', 'CPU/req', 'p50', 'p99'], ratios),
         '',
         ...verdicts.map(verdictLine),
+        '',
+        'The same p50 and p99 ratios, by which of the two was measured first in the round: median (min–max), rounds',
+        table(
+          [
+            'candidate / baseline',
+            'conns',
+            'p50, candidate first',
+            'p50, baseline first',
+            'p99, candidate first',
+            'p99, baseline first',
+          ],
+          byOrder,
+        ),
+        '',
+        'Server garbage collections inside the measured windows (the sidecar: its node:http app)',
+        table(['configuration', ...GC_HEADER], gcTable),
+        '',
+        'p99 ratio, paired round by round, by which window had a mark-compact: median (min–max), rounds',
+        table(['candidate / baseline', 'conns', ...P99_BY_GC_HEADER], p99ByGc),
         '',
         `negotiated: ${JSON.stringify(negotiated)}`,
         `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
@@ -310,6 +436,7 @@ it(
       summaries,
       verdicts,
       runs,
+      positions,
     });
   },
   TIMEOUT_MS,

@@ -54,9 +54,56 @@ export function pairedRatio(candidate: readonly number[], baseline: readonly num
   return spread(ratios);
 }
 
+/**
+ * {@link pairedRatio} over some of the rounds only (their indices), for splitting a comparison by a
+ * condition of each round: the order the two were measured in, a pause in one of the windows.
+ */
+export function pairedRatioOver(
+  candidate: readonly number[],
+  baseline: readonly number[],
+  rounds: readonly number[],
+): Spread {
+  return pairedRatio(
+    rounds.map((i) => candidate[i] as number),
+    rounds.map((i) => baseline[i] as number),
+  );
+}
+
+/** `1.03x (0.95–1.10), 4`: the median ratio, its range, and how many rounds it is over; `–` for none. */
+export function formatRatioOver(s: Spread): string {
+  if (s.n === 0) return '–';
+  const range = s.n > 1 ? ` (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '';
+  return `${formatRatio(s.median)}${range}, ${s.n}`;
+}
+
 /** Appends `value` to the list under `key`, creating it. */
 export function append<T>(lists: Record<string, T[]>, key: string, value: T): void {
   const list = lists[key];
   if (list) list.push(value);
   else lists[key] = [value];
+}
+
+/**
+ * A distribution-free 95% confidence interval for the median of `values` (order statistics of the
+ * sign test): with n values, the k-th smallest and k-th largest, for the largest k whose binomial
+ * tail P(X < k) stays within 2.5%. Needs at least 6 values; fewer give an interval of NaN.
+ *
+ * @example
+ * medianInterval([0.9, 1.1, 0.95, 1.02, 0.99, 1.05, 1.0, 0.97]); // { low: 0.9, high: 1.1 }
+ */
+export function medianInterval(values: readonly number[]): { low: number; high: number } {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  // P(X <= j) for X ~ Binomial(n, 1/2), accumulated until it would exceed 2.5%.
+  let k = 0;
+  let tail = 0;
+  let term = 0.5 ** n;
+  for (let j = 0; j < n; j++) {
+    if (tail + term > 0.025) break;
+    tail += term;
+    k = j + 1;
+    term = (term * (n - j)) / (j + 1);
+  }
+  if (k === 0) return { low: Number.NaN, high: Number.NaN };
+  return { low: sorted[k - 1] as number, high: sorted[n - k] as number };
 }
