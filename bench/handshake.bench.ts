@@ -7,7 +7,17 @@ import { type CertFiles, makeCertFiles, removeCertFiles } from './lib/certs.js';
 import { type RunningServer, runGenerator, startServer } from './lib/child.js';
 import type { ClientKind, HandshakeConfig, HandshakeResult, LoadConfig, LoadResult } from './lib/messages.js';
 import { opensslAvailable, type RunningOpenssl, startOpensslServer } from './lib/openssl.js';
-import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
+import {
+  environment,
+  knob,
+  loadAverageLine,
+  print,
+  resultsHeader,
+  table,
+  verdict,
+  verdictLine,
+  writeResults,
+} from './lib/report.js';
 import { append, cell, pairedRatio, type Spread, spread } from './lib/stats.js';
 
 const ROUNDS = knob('BENCH_HANDSHAKE_ROUNDS', 4);
@@ -314,13 +324,11 @@ it(
         ...verdicts.map(verdictLine),
         '',
         `negotiated: ${JSON.stringify(negotiated)}`,
-        `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
+        loadAverageLine(before, after),
       ].join('\n'),
     );
     await writeResults('handshake', {
-      benchmark: 'handshakes',
-      environment: before,
-      loadAverageAfter: after.loadAverage,
+      ...resultsHeader('handshakes', before, after),
       settings: { rounds: ROUNDS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, concurrency: CONCURRENCY },
       negotiated,
       summaries,

@@ -15,7 +15,17 @@ import type { ClientKind, LoadResult } from './lib/messages.js';
 import { type RunningNginx, startNginx } from './lib/nginx.js';
 import { evenRounds, mirroredOrder } from './lib/order.js';
 import { type Negotiated, probeTls } from './lib/probe.js';
-import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
+import {
+  environment,
+  knob,
+  loadAverageLine,
+  print,
+  resultsHeader,
+  table,
+  verdict,
+  verdictLine,
+  writeResults,
+} from './lib/report.js';
 import {
   append,
   cell,
@@ -417,13 +427,11 @@ it(
         table(['candidate / baseline', 'conns', ...P99_BY_GC_HEADER], p99ByGc),
         '',
         `negotiated: ${JSON.stringify(negotiated)}`,
-        `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
+        loadAverageLine(before, after),
       ].join('\n'),
     );
     await writeResults('http', {
-      benchmark: 'http-keepalive',
-      environment: before,
-      loadAverageAfter: after.loadAverage,
+      ...resultsHeader('http-keepalive', before, after),
       settings: {
         rounds: ROUNDS,
         serverProcesses: EPOCHS,

@@ -27,7 +27,9 @@ import { pssKb, rssAnonKb, rssFileKb, rssKb } from './lib/proc.js';
 import {
   environment,
   knob,
+  loadAverageLine,
   print,
+  resultsHeader,
   table,
   type Verdict,
   verdict,
@@ -433,13 +435,11 @@ it(
         '',
         ...verdicts.map(verdictLine),
         ...informational.map(verdictLine),
-        `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
+        loadAverageLine(before, after),
       ].join('\n'),
     );
     await writeResults('memory', {
-      benchmark: 'memory',
-      environment: before,
-      loadAverageAfter: after.loadAverage,
+      ...resultsHeader('memory', before, after),
       settings: {
         rounds: ROUNDS,
         connections: CONNECTIONS,

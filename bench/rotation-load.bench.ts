@@ -14,7 +14,17 @@ import { it } from 'vitest';
 import { type CertFiles, issueServerLeaf, makeCa, makeCertFiles, removeCertFiles } from './lib/certs.js';
 import { startOpenEndedLoad, startServer } from './lib/child.js';
 import type { LoadConfig, LoadResult } from './lib/messages.js';
-import { environment, knob, print, table, verdict, verdictLine, writeResults } from './lib/report.js';
+import {
+  environment,
+  knob,
+  loadAverageLine,
+  print,
+  resultsHeader,
+  table,
+  verdict,
+  verdictLine,
+  writeResults,
+} from './lib/report.js';
 import { round } from './lib/stats.js';
 
 const SWAPS = knob('BENCH_SWAPS', 50);
@@ -168,13 +178,11 @@ it(`rotation under load: ${SWAPS} kubelet-style swaps, pickup by new connections
       ),
       ...verdicts.map(verdictLine),
       summary.firstError ? `first error: ${summary.firstError}` : '',
-      `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`,
+      loadAverageLine(before, after),
     ].join('\n'),
   );
   await writeResults('rotation-load', {
-    benchmark: 'rotation-under-load',
-    environment: before,
-    loadAverageAfter: after.loadAverage,
+    ...resultsHeader('rotation-under-load', before, after),
     settings: { swaps: SWAPS, connections: CONNECTIONS, resetEvery: RESET_EVERY, targetP99Ms: TARGET_P99_MS },
     summary,
     verdicts,

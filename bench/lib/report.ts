@@ -19,7 +19,12 @@ function openssl(): string | undefined {
 }
 
 /** The machine and software the numbers come from; the load average says what else was running. */
-export function environment(): Record<string, unknown> {
+export interface Environment extends Record<string, unknown> {
+  /** The 1, 5 and 15 minute load averages when it was read. */
+  loadAverage: number[];
+}
+
+export function environment(): Environment {
   return {
     date: new Date().toISOString(),
     node: process.version,
@@ -37,6 +42,22 @@ export function environment(): Record<string, unknown> {
         ? 'off'
         : `servers on CPU ${cpuFor('server')}, clients on CPU ${cpuFor('client')}`,
   };
+}
+
+/** `load average before [...], after [...]`: how busy the machine was while a scenario ran. */
+export function loadAverageLine(before: Environment, after: Environment): string {
+  return `load average before ${JSON.stringify(before.loadAverage)}, after ${JSON.stringify(after.loadAverage)}`;
+}
+
+/**
+ * What every results file starts with: the scenario, the machine when it started, and the load
+ * average when it ended.
+ *
+ * @example
+ * await writeResults('http', { ...resultsHeader('http-keepalive', before, environment()), runs });
+ */
+export function resultsHeader(benchmark: string, before: Environment, after: Environment) {
+  return { benchmark, environment: before, loadAverageAfter: after.loadAverage };
 }
 
 /** Writes `bench/results/<name>.json`. */
