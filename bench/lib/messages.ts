@@ -27,7 +27,7 @@ export interface ServerConfig {
   certs?: CertFiles;
   /** The secret volume directory (cert-manager layout) for `meshless-watch`. */
   watchDir?: string;
-  /** Modules to import before starting, to see what a dependency alone costs in memory. */
+  /** Modules to import before starting, to see what loading a dependency alone costs (memory, CPU). */
   preload?: string[];
 }
 
