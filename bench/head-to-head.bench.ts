@@ -80,7 +80,7 @@ function pairedRatios(
 }
 
 it(
-  'head to head: meshless against node:https, with an A/A control',
+  'head to head: meshless against node:https, with an A/A control and meshless loaded but unused',
   async () => {
     const certs = await makeCertFiles('ecdsa-p256');
     const before = environment();
