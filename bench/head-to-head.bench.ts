@@ -155,13 +155,24 @@ it(
     );
     const ratio = (id: string, connections: number, f: (r: LoadResult) => number) =>
       pairedRatios(runs[`${id} ${connections}`]!.map(f), runs[`${BASELINE} ${connections}`]!.map(f));
-    const ratioRows = CONNECTIONS.flatMap((connections) =>
-      CONTENDERS.filter(({ id }) => id !== BASELINE).map(({ id, label }) => [
+    const ratioRows = CONNECTIONS.flatMap((connections) => [
+      ...CONTENDERS.filter(({ id }) => id !== BASELINE).map(({ id, label }) => [
         `${label} / node:https`,
         connections,
         ...[cpu, p50, p99].map((f) => ratioWithInterval(ratio(id, connections, f))),
       ]),
-    );
+      // What meshless's request path costs on top of having its modules loaded: the two processes
+      // carry the same libraries, and differ only in what runs per connection and per request.
+      [
+        'meshless createServer strict / node:https with meshless loaded but unused',
+        connections,
+        ...[cpu, p50, p99].map((f) =>
+          ratioWithInterval(
+            pairedRatios(runs[`meshless ${connections}`]!.map(f), runs[`loaded ${connections}`]!.map(f)),
+          ),
+        ),
+      ],
+    ]);
     const verdicts = CONNECTIONS.flatMap((connections) => [
       verdict(`meshless strict within 5% of node:https, CPU/req, p50, p99 @${connections}`, [
         ratio('meshless', connections, cpu).median <= 1.05,
