@@ -23,7 +23,15 @@ import {
   verdictLine,
   writeResults,
 } from './lib/report.js';
-import { append, cell, medianInterval, pairedRatio, type Spread, spread } from './lib/stats.js';
+import {
+  append,
+  cell,
+  formatRatio,
+  medianInterval,
+  pairedRatio,
+  perRoundRatios,
+  spread,
+} from './lib/stats.js';
 
 // Fresh server processes every few rounds: a process can run some 5% to 10% faster or slower than
 // another of the same server for its whole life, in CPU and in p99 alike (the control shows it), so
@@ -64,19 +72,15 @@ const TIMEOUT_MS =
     (EPOCHS * (20_000 + CONTENDERS.length * 30_000) +
       CONTENDERS.length * ROUNDS * (REWARM_MS + WINDOW_MS + 1000));
 
-/** `1.01x (0.97–1.04)`: the median paired ratio and the 95% confidence interval of that median. */
-function ratioWithInterval(ratios: Spread & { values: number[] }): string {
-  const { low, high } = medianInterval(ratios.values);
+/**
+ * `1.01x (0.97–1.04)`: the median of the per-round ratios of two servers and the 95% confidence
+ * interval of that median.
+ */
+function ratioWithInterval(candidate: readonly number[], baseline: readonly number[]): string {
+  const ratios = perRoundRatios(candidate, baseline);
+  const { low, high } = medianInterval(ratios);
   const interval = Number.isFinite(low) ? ` (${low.toFixed(2)}–${high.toFixed(2)})` : '';
-  return `${ratios.median.toFixed(2)}x${interval}`;
-}
-
-function pairedRatios(
-  candidate: readonly number[],
-  baseline: readonly number[],
-): Spread & { values: number[] } {
-  const values = candidate.map((c, i) => c / (baseline[i] as number));
-  return { ...pairedRatio(candidate, baseline), values };
+  return `${formatRatio(spread(ratios).median)}${interval}`;
 }
 
 it(
@@ -153,38 +157,40 @@ it(
         ];
       }),
     );
-    const ratio = (id: string, connections: number, f: (r: LoadResult) => number) =>
-      pairedRatios(runs[`${id} ${connections}`]!.map(f), runs[`${BASELINE} ${connections}`]!.map(f));
+    const series = (id: string, connections: number, f: (r: LoadResult) => number) =>
+      runs[`${id} ${connections}`]!.map(f);
+    const ratioRow = (label: string, id: string, baseline: string, connections: number) => [
+      label,
+      connections,
+      ...[cpu, p50, p99].map((f) =>
+        ratioWithInterval(series(id, connections, f), series(baseline, connections, f)),
+      ),
+    ];
     const ratioRows = CONNECTIONS.flatMap((connections) => [
-      ...CONTENDERS.filter(({ id }) => id !== BASELINE).map(({ id, label }) => [
-        `${label} / node:https`,
-        connections,
-        ...[cpu, p50, p99].map((f) => ratioWithInterval(ratio(id, connections, f))),
-      ]),
+      ...CONTENDERS.filter(({ id }) => id !== BASELINE).map(({ id, label }) =>
+        ratioRow(`${label} / node:https`, id, BASELINE, connections),
+      ),
       // What meshless's request path costs on top of having its modules loaded: the two processes
       // carry the same libraries, and differ only in what runs per connection and per request.
-      [
+      ratioRow(
         'meshless createServer strict / node:https with meshless loaded but unused',
+        'meshless',
+        'loaded',
         connections,
-        ...[cpu, p50, p99].map((f) =>
-          ratioWithInterval(
-            pairedRatios(runs[`meshless ${connections}`]!.map(f), runs[`loaded ${connections}`]!.map(f)),
-          ),
-        ),
-      ],
+      ),
     ]);
-    const verdicts = CONNECTIONS.flatMap((connections) => [
-      verdict(`meshless strict within 5% of node:https, CPU/req, p50, p99 @${connections}`, [
-        ratio('meshless', connections, cpu).median <= 1.05,
-        ratio('meshless', connections, p50).median <= 1.05,
-        ratio('meshless', connections, p99).median <= 1.05,
-      ]),
-      verdict(`meshless permissive within 5% of node:https, CPU/req, p50, p99 @${connections}`, [
-        ratio('permissive', connections, cpu).median <= 1.05,
-        ratio('permissive', connections, p50).median <= 1.05,
-        ratio('permissive', connections, p99).median <= 1.05,
-      ]),
-    ]);
+    const verdicts = CONNECTIONS.flatMap((connections) =>
+      (['strict', 'permissive'] as const).map((mode) => {
+        const id = mode === 'strict' ? 'meshless' : 'permissive';
+        const median = (f: (r: LoadResult) => number) =>
+          pairedRatio(series(id, connections, f), series(BASELINE, connections, f)).median;
+        return verdict(`meshless ${mode} within 5% of node:https, CPU/req, p50, p99 @${connections}`, [
+          median(cpu) <= 1.05,
+          median(p50) <= 1.05,
+          median(p99) <= 1.05,
+        ]);
+      }),
+    );
     const gcTable = gcRows(
       CONNECTIONS.flatMap((connections) =>
         CONTENDERS.map(

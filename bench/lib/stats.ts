@@ -43,15 +43,22 @@ export function formatRatio(value: number): string {
 
 /**
  * The ratio of two configurations measured in the same rounds, round by round: rounds pair the
- * two runs made next to each other, so the machine's drift between rounds cancels out. Returns the
- * spread of the per-round ratios.
+ * two runs made next to each other, so the machine's drift between rounds cancels out.
+ *
+ * @example
+ * perRoundRatios([2, 3], [1, 2]); // [2, 1.5]
  */
-export function pairedRatio(candidate: readonly number[], baseline: readonly number[]): Spread {
+export function perRoundRatios(candidate: readonly number[], baseline: readonly number[]): number[] {
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(candidate.length, baseline.length); i++) {
     ratios.push(ratio(candidate[i] as number, baseline[i] as number));
   }
-  return spread(ratios);
+  return ratios;
+}
+
+/** The spread of the {@link perRoundRatios} of two configurations. */
+export function pairedRatio(candidate: readonly number[], baseline: readonly number[]): Spread {
+  return spread(perRoundRatios(candidate, baseline));
 }
 
 /**

@@ -158,6 +158,7 @@ async function window(warmupMs: number, end: () => Promise<unknown>): Promise<Lo
   const serverCpuAfter = totalCpuMicros(config.serverPids);
   const clientCpuAfter = cpuMicros(process.pid);
   const endedAt = performance.now();
+  const windowToMs = performance.timeOrigin + endedAt;
   const seconds = (endedAt - startedAt) / 1000;
   measuring = false;
   // Read while every connection is still open: the servers' memory under load.
@@ -190,8 +191,8 @@ async function window(warmupMs: number, end: () => Promise<unknown>): Promise<Lo
     connectMs,
     newConnections,
     windowFromMs,
-    windowToMs: performance.timeOrigin + endedAt,
-    clientGc: gcBetween(windowFromMs, performance.timeOrigin + endedAt),
+    windowToMs,
+    clientGc: gcBetween(windowFromMs, windowToMs),
   };
 }
 

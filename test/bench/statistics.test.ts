@@ -1,7 +1,7 @@
 // The benchmark's statistics decide its verdicts (docs/performance.md), so they are tested like code.
 import { describe, expect, it } from 'vitest';
 import { mirroredOrder } from '../../bench/lib/order.js';
-import { medianInterval, pairedRatioOver } from '../../bench/lib/stats.js';
+import { medianInterval, pairedRatioOver, perRoundRatios } from '../../bench/lib/stats.js';
 
 describe('mirroredOrder', () => {
   const items = ['a', 'b', 'c', 'd'];
@@ -54,6 +54,16 @@ describe('medianInterval', () => {
   it('gives no interval for fewer than six values', () => {
     const interval = medianInterval(values(5));
     expect(Number.isNaN(interval.low) && Number.isNaN(interval.high)).toBe(true);
+  });
+});
+
+describe('perRoundRatios', () => {
+  it('divides round by round, over the rounds both have', () => {
+    expect(perRoundRatios([2, 3, 8], [1, 2])).toEqual([2, 1.5]);
+  });
+
+  it('gives no number for a round whose baseline measured nothing', () => {
+    expect(perRoundRatios([1], [0])[0]).toBeNaN();
   });
 });
 
