@@ -158,8 +158,18 @@ export function peerChainsTo(
   return anchoredIn(peer, presented ?? presentedIssuers(peer), roots, Date.now(), 0);
 }
 
-// The certificates linked from the peer's leaf: what it presented, and possibly the root Node found.
-function presentedIssuers(leaf: X509Certificate): X509Certificate[] {
+/**
+ * The certificates linked from a peer's leaf by `issuerCertificate`: the chain it presented, and
+ * possibly the root Node found in the bundle. On a server only the first `getPeerX509Certificate()`
+ * of a connection has the links; a resumed session has none.
+ *
+ * @example
+ * ```ts
+ * const leaf = socket.getPeerX509Certificate();
+ * if (leaf) verifyPeerCertificate(material, leaf, presentedIssuers(leaf));
+ * ```
+ */
+export function presentedIssuers(leaf: X509Certificate): X509Certificate[] {
   const issuers: X509Certificate[] = [];
   let cert: X509Certificate | undefined = leaf.issuerCertificate;
   while (

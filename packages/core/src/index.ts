@@ -13,6 +13,7 @@ export { ExpiryMonitor } from './expiry-monitor.js';
 export {
   peerCertificateChain,
   peerChainsTo,
+  presentedIssuers,
   trustedRoots,
   trustedRootsPem,
   verifyPeerTrustDomain,
@@ -23,6 +24,8 @@ export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';
+export type { PeerVerdict } from './peer-verification.js';
+export { assertVerdictCurrent, trustHashOf, verifyPeerCertificate } from './peer-verification.js';
 export type { PemBlock, PemInput } from './pem.js';
 export { decodePem, MAX_PEM_INPUT_BYTES } from './pem.js';
 export { readPrivateKey } from './private-key.js';

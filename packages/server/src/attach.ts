@@ -10,11 +10,11 @@ import {
   identityFromCertificate,
   serverContextOptions,
   type TlsMaterial,
-  verifyPeerTrustDomain,
 } from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
-import { classifyHandshakeFailure } from './handshake-failure.js';
+import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
+import { PeerAdmission } from './peer-admission.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
 import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';
@@ -43,6 +43,8 @@ export interface MeshlessTlsOptions {
   requestCert: true;
   rejectUnauthorized: boolean;
   ticketKeys: Buffer;
+  /** Binds TLS sessions to this server, its mode and its trust bundle (see `PeerAdmission`). */
+  sessionIdContext: string;
   handshakeTimeout: number;
   minVersion: 'TLSv1.2';
   maxVersion: 'TLSv1.3';
@@ -65,12 +67,13 @@ export interface MeshlessTlsOptions {
  */
 export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsOptions {
   validateServerOptions(options);
-  const ticketKeys = ticketKeysFor(options);
+  const material = options.source.current();
   return {
-    ...(serverContextOptions(options.source.current(), ticketKeys) as Omit<
+    ...(serverContextOptions(material, ticketKeysFor(options)) as Omit<
       MeshlessTlsOptions,
-      'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout'
+      'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout' | 'sessionIdContext'
     >),
+    sessionIdContext: admissionFor(options).sessionIdContext(material, options.mode ?? 'strict'),
     requestCert: true,
     // Strict: OpenSSL refuses a missing certificate and Node closes an unverified one. Permissive must
     // let certificate-less TLS clients in, so Node's check is replaced by meshless's own in
@@ -78,6 +81,18 @@ export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsO
     rejectUnauthorized: (options.mode ?? 'strict') === 'strict',
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
+}
+
+// One admission per server: the session id context the server starts with must be the one its
+// verdicts belong to.
+const admissions = new WeakMap<object, PeerAdmission>();
+function admissionFor(options: MeshlessServerOptions): PeerAdmission {
+  let admission = admissions.get(options);
+  if (!admission) {
+    admission = new PeerAdmission();
+    admissions.set(options, admission);
+  }
+  return admission;
 }
 
 // Ticket keys must be the same for the options a server starts with and every later rotation.
@@ -109,6 +124,8 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   validateServerOptions(options);
   const { source, authorize } = options;
   const ticketKeys = ticketKeysFor(options);
+  const admission = admissionFor(options);
+  const mode = options.mode ?? 'strict';
   const closeDenied = options.closeDenied ?? false;
   const closeOnTrustChange = options.closeOnTrustChange ?? true;
   const permissive = options.mode === 'permissive';
@@ -129,9 +146,14 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     if (permissive && refuseUnverified(socket)) return;
-    // Only a certificate OpenSSL verified against the bundle makes a peer.
+    // Only a certificate OpenSSL verified against the bundle makes a peer, and only once meshless
+    // admitted it too (on a resumed session as on a full handshake).
     const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-    if (cert && refuseForeignIssuer(socket, cert, material)) return;
+    if (!cert && !permissive) {
+      socket.destroy();
+      return;
+    }
+    if (cert && refusePeer(socket, admission.admit(cert, socket.isSessionReused(), material))) return;
     if (cert) rememberPeerCertificate(socket, cert);
     const state = readConnectionState(cert, authorize);
     setConnectionState(socket, state);
@@ -165,7 +187,10 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const onUpdate = (next: TlsMaterial, previous: TlsMaterial) => {
     material = next;
     withdrawn = false;
-    server.setSecureContext(serverContextOptions(next, ticketKeys));
+    server.setSecureContext({
+      ...serverContextOptions(next, ticketKeys),
+      sessionIdContext: admission.sessionIdContext(next, mode),
+    });
     if (closeOnTrustChange && trustChanged(previous, next)) closeUntrusted(next, sockets, sessions);
   };
   const onWithdrawn = () => {
@@ -206,25 +231,21 @@ function refuseUnverified(socket: TLSSocket): boolean {
   return true;
 }
 
-// With federated bundles OpenSSL verified the peer against every trust domain's roots; a peer whose
-// chain does not anchor in its own trust domain's bundle (b.org's CA vouching for spiffe://a.org/...)
-// is closed here, before any request, and reported as a handshake failure of an unknown CA.
-function refuseForeignIssuer(socket: TLSSocket, cert: X509Certificate, material: TlsMaterial): boolean {
-  if (!material.bundles) return false;
-  try {
-    verifyPeerTrustDomain(material, cert);
-    return false;
-  } catch (error) {
-    if (handshakeFailureChannel.hasSubscribers) {
-      handshakeFailureChannel.publish({
-        reason: 'unknown_ca',
-        error,
-        remoteAddress: socket.remoteAddress,
-      });
-    }
-    socket.destroy();
-    return true;
+// OpenSSL verified the chain; meshless refuses what OpenSSL does not check (the X509-SVID profile,
+// the key policy, the trust domain of the peer's SPIFFE ID, a resumed session's expiry): the
+// connection is closed before any request and the refusal reported as a handshake failure.
+function refusePeer(socket: TLSSocket, refusal: Error | undefined): boolean {
+  if (!refusal) return false;
+  if (handshakeFailureChannel.hasSubscribers) {
+    handshakeFailureChannel.publish({
+      reason: reasonOfPeerRefusal(refusal),
+      error: refusal,
+      resumed: socket.isSessionReused(),
+      remoteAddress: socket.remoteAddress,
+    });
   }
+  socket.destroy();
+  return true;
 }
 
 function readConnectionState(

@@ -56,3 +56,27 @@ export function classifyHandshakeFailure(
   if (text.includes('certificate')) return 'bad_certificate';
   return 'protocol';
 }
+
+/**
+ * The {@link HandshakeFailureReason} of a peer certificate that OpenSSL verified and meshless refused
+ * (`PeerAdmission`): expired since its session was made, of a trust domain without a bundle, or
+ * breaking the X509-SVID profile or the key policy.
+ *
+ * @example
+ * ```ts
+ * const refusal = admission.admit(leaf, resumed, material);
+ * if (refusal) channel.publish({ reason: reasonOfPeerRefusal(refusal), error: refusal });
+ * ```
+ */
+export function reasonOfPeerRefusal(error: Error & { code?: string }): HandshakeFailureReason {
+  switch (error.code) {
+    case 'ERR_MESHLESS_CERT_EXPIRED':
+    case 'ERR_MESHLESS_CERT_NOT_YET_VALID':
+      return 'expired';
+    case 'ERR_MESHLESS_PEER_BUNDLE_MISMATCH':
+    case 'ERR_MESHLESS_SESSION_IDENTITY_UNKNOWN':
+      return 'unknown_ca';
+    default:
+      return 'bad_certificate';
+  }
+}
