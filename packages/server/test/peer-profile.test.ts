@@ -38,7 +38,7 @@ interface Attack {
 
 let root: TestCa;
 let otherRoot: TestCa;
-let serverPeer: Peer;
+let serverPeer: Awaited<ReturnType<typeof makeLeaf>>;
 let valid: Peer;
 const peers = new Map<string, Peer>();
 const servers: Server[] = [];
