@@ -1,18 +1,20 @@
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import {
+  assertVerdictCurrent,
   isMeshlessError,
   MeshlessError,
   type PeerIdentity,
-  peerCertificateChain,
+  type PeerVerdict,
   secureTlsDefaults,
   type TlsMaterial,
   trustedRootsPem,
-  verifyPeerTrustDomain,
+  trustHashOf,
 } from '@meshless/core';
 import { type buildConnector, errors } from 'undici';
 import { serverIdentity } from './server-identity.js';
 import { checkServer, publishVerification, type ServerPolicy } from './server-policy.js';
+import { serverVerdict } from './server-verdict.js';
 import { type BoundSession, type SessionCache, sessionKey } from './session-cache.js';
 import {
   type ConnectionContext,
@@ -136,6 +138,8 @@ class Connection {
   readonly #material: TlsMaterial;
   readonly #servername: string | undefined;
   #verified: PeerIdentity | undefined;
+  /** What the full handshake proved of the server's chain, bound to the sessions it makes. */
+  #verdict: PeerVerdict | undefined;
   #pendingSession: Buffer | undefined;
   #stage: 'tcp' | 'handshake' | 'established' = 'tcp';
   /** Whether the server sent anything after the handshake: proof it accepted our certificate. */
@@ -204,12 +208,9 @@ class Connection {
   #checkFullHandshake(name: string, cert: PeerCertificate): Error | undefined {
     try {
       const identity = serverIdentity(cert);
-      if (this.#material.bundles) {
-        // OpenSSL verified against the union of the federated bundles: b.org's CA must not vouch for
-        // a server of a.org. (Resumed sessions were made by a full handshake that passed this.)
-        const { leaf, presented } = peerCertificateChain(cert);
-        verifyPeerTrustDomain(this.#material, leaf, presented);
-      }
+      // What OpenSSL does not check: the X509-SVID profile, the key policy, the trust domain (with
+      // federated bundles OpenSSL verified against their union: b.org's CA must not vouch for a.org).
+      this.#verdict = serverVerdict(this.#material, cert);
       const where = { ...this.#where, resumed: false };
       const { policy } = this.#options;
       if (policy) {
@@ -292,6 +293,23 @@ class Connection {
         `the resumed session shows certificate ${presented.fingerprint256}, not the ${bound.fingerprint256} verified when it was made`,
       );
     }
+    // The session was made under this very material (the session key holds its hash); its chain may
+    // have expired since.
+    const verdict = this.#offered?.verdict;
+    if (!verdict || verdict.trust !== trustHashOf(this.#material))
+      throw this.#unknownIdentity('the resumed session was not verified under the current trust bundle');
+    try {
+      assertVerdictCurrent(verdict, bound.subject);
+    } catch (error) {
+      publishVerification({
+        decision: 'deny',
+        reason: (error as Error).message,
+        resumed: true,
+        address: this.#where.address,
+        peer: bound,
+      });
+      throw error;
+    }
     const where = { ...this.#where, resumed: true };
     const { policy } = this.#options;
     if (policy) return checkServer(policy, bound, where, true);
@@ -353,7 +371,9 @@ class Connection {
       return;
     }
     this.#pendingSession = undefined;
-    this.#options.sessions.set(this.#key, { session, identity: this.#verified });
+    const verdict = this.#verdict ?? this.#offered?.verdict;
+    if (!verdict) return;
+    this.#options.sessions.set(this.#key, { session, identity: this.#verified, verdict });
   }
 
   #onTimeout(): void {

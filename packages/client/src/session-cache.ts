@@ -1,4 +1,4 @@
-import type { PeerIdentity } from '@meshless/core';
+import type { PeerIdentity, PeerVerdict } from '@meshless/core';
 
 /** A TLS session the client may resume, and the server identity verified when it was made. */
 export interface BoundSession {
@@ -10,6 +10,8 @@ export interface BoundSession {
    * is the only way the client can still know, and check, who it is talking to.
    */
   readonly identity: PeerIdentity;
+  /** What the full handshake proved of the server's chain: its trust bundle and validity window. */
+  readonly verdict: PeerVerdict;
 }
 
 /** The default number of origins whose sessions are kept, as undici's `maxCachedSessions`. */
@@ -47,7 +49,7 @@ export class SessionCache {
    */
   get(key: string, now: number = Date.now()): BoundSession | undefined {
     const entry = this.#entries.get(key);
-    if (entry && entry.identity.notAfter.getTime() <= now) {
+    if (entry && entry.verdict.notAfter <= now) {
       this.#entries.delete(key);
       return undefined;
     }

@@ -10,6 +10,7 @@ import {
   isMeshlessError,
   memorySource,
   type PeerIdentity,
+  type PeerVerdict,
   type TlsMaterial,
 } from '@meshless/core';
 import { type Agent, request } from 'undici';
@@ -221,7 +222,11 @@ describe('a resumed session whose identity is unknown', () => {
     // that came from anywhere but a verified handshake, would look like.
     const sessions = new (class extends SessionCache {
       override get(): BoundSession {
-        return { session, identity: undefined as unknown as PeerIdentity };
+        return {
+          session,
+          identity: undefined as unknown as PeerIdentity,
+          verdict: undefined as unknown as PeerVerdict,
+        };
       }
     })();
     const connect = createConnector({

@@ -13,6 +13,13 @@ function identity(notAfter: Date): PeerIdentity {
   return { notAfter, fingerprint256: 'AA' } as unknown as PeerIdentity;
 }
 const future = new Date(Date.now() + 60_000);
+/** A verdict whose chain is valid until `notAfter`. */
+const verdictUntil = (notAfter: Date) => ({
+  fingerprint256: 'AA',
+  trust: 'trust',
+  notBefore: 0,
+  notAfter: notAfter.getTime(),
+});
 
 describe('SessionCache', () => {
   it('keys sessions by address, port and server name', () => {
@@ -22,7 +29,8 @@ describe('SessionCache', () => {
 
   it('drops a session whose server certificate has expired instead of offering it', () => {
     const cache = new SessionCache(4);
-    cache.set('k', { session: Buffer.from('s'), identity: identity(new Date(Date.now() - 1)) });
+    const past = new Date(Date.now() - 1);
+    cache.set('k', { session: Buffer.from('s'), identity: identity(past), verdict: verdictUntil(past) });
     expect(cache.get('k')).toBeUndefined();
     expect(cache.size).toBe(0);
   });
@@ -30,11 +38,15 @@ describe('SessionCache', () => {
   it('evicts the oldest key when full, and stores nothing with a size of 0', () => {
     const cache = new SessionCache(2);
     for (const key of ['a', 'b', 'c'])
-      cache.set(key, { session: Buffer.from(key), identity: identity(future) });
+      cache.set(key, {
+        session: Buffer.from(key),
+        identity: identity(future),
+        verdict: verdictUntil(future),
+      });
     expect(cache.get('a')).toBeUndefined();
     expect(cache.get('c')?.session.toString()).toBe('c');
     const none = new SessionCache(0);
-    none.set('a', { session: Buffer.from('a'), identity: identity(future) });
+    none.set('a', { session: Buffer.from('a'), identity: identity(future), verdict: verdictUntil(future) });
     expect(none.size).toBe(0);
   });
 });
