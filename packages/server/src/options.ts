@@ -34,7 +34,10 @@ export interface MeshlessServerOptions {
   closeOnTrustChange?: boolean;
   /**
    * 48 bytes of TLS session ticket keys. Default: generated per server. Kept across rotations so
-   * clients keep resuming; share them between the workers of a cluster.
+   * clients keep resuming. Sessions resume only on the server that made them (the session id context
+   * binds each session to the server, its mode and its trust bundle, so that every resumption is
+   * checked against the verdict of its full handshake), so sharing keys between processes does not
+   * make sessions resume across them.
    */
   ticketKeys?: Buffer;
   /**
