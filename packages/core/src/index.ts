@@ -1,3 +1,10 @@
+export type { ApplicationTlsOptions } from './application-tls-options.js';
+export {
+  applicationTlsOptions,
+  CLIENT_TLS_OPTION_KEYS,
+  SERVER_TLS_OPTION_KEYS,
+  TRUST_BYPASSING_TLS_OPTIONS,
+} from './application-tls-options.js';
 export type { AuditRecord, AuthorizationDecision, Authorizer } from './authorize.js';
 export { authorize } from './authorize.js';
 export type { CertificateFacts } from './certificate-facts.js';
@@ -23,6 +30,13 @@ export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';
+export {
+  assertKnownOptions,
+  assertOptionsObject,
+  describeValue,
+  invalidOption,
+  refusedOption,
+} from './options.js';
 export type { PemBlock, PemInput } from './pem.js';
 export { decodePem, MAX_PEM_INPUT_BYTES } from './pem.js';
 export { readPrivateKey } from './private-key.js';
