@@ -35,6 +35,7 @@ export {
   assertOptionsObject,
   describeValue,
   invalidOption,
+  optionError,
   refusedOption,
 } from './options.js';
 export type { PemBlock, PemInput } from './pem.js';

@@ -134,3 +134,16 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+/**
+ * An `ERR_MESHLESS_INVALID_OPTION` error with a message written by the caller, for option checks
+ * whose message does not fit {@link invalidOption}'s "must be ...; got ..." shape.
+ *
+ * @example
+ * ```ts
+ * if (caDir !== undefined && ca !== undefined) throw optionError('watchCertificateFiles: give caDir or ca, not both', 'caDir');
+ * ```
+ */
+export function optionError(message: string, input?: string): MeshlessError {
+  return new MeshlessError('ERR_MESHLESS_INVALID_OPTION', message, input ? { input } : {});
+}

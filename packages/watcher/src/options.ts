@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { assertKnownOptions, MeshlessError } from '@meshless/core';
+import { assertKnownOptions, optionError } from '@meshless/core';
 import { isLayoutName, LAYOUTS, type LayoutName, layoutFiles, type MaterialFiles } from './layouts.js';
 
 /**
@@ -177,11 +177,6 @@ function rejectUnknownKeys(options: Record<string, unknown>, allowed: Set<string
   // A typo such as `debounce: 10` would otherwise be ignored silently.
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   assertKnownOptions(WHERE, defined, allowed);
-}
-
-// Every option mistake carries the one invalid-option code, with the option it is about.
-function optionError(message: string, input?: string): MeshlessError {
-  return new MeshlessError('ERR_MESHLESS_INVALID_OPTION', message, input ? { input } : {});
 }
 
 function explicitPaths(options: Record<string, unknown>): MaterialFiles {
