@@ -16,7 +16,7 @@ export function usageError(message: string, context: Record<string, unknown> = {
 
 /**
  * The exit code an error ends the command with: 2 for usage errors (commander's, ours, and the
- * `TypeError` that meshless libraries throw for a malformed option value), 0 for `--help` and
+ * `ERR_MESHLESS_INVALID_OPTION` or `TypeError` that meshless libraries throw for a malformed option value), 0 for `--help` and
  * `--version`, 1 for everything else.
  *
  * @example
@@ -28,12 +28,16 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (isMeshlessError(error, 'ERR_MESHLESS_USAGE') || isMeshlessError(error, 'ERR_MESHLESS_DEMO_NOT_FOUND'))
     return EXIT.usage;
+  // A library refused an option value that came from a flag: the user's input, so a usage error.
+  if (isMeshlessError(error, 'ERR_MESHLESS_INVALID_OPTION')) return EXIT.usage;
   if (error instanceof TypeError) return EXIT.usage;
   return EXIT.failed;
 }
 
 /** The code printed in parentheses after an error message. */
 export function codeOf(error: unknown): string {
+  // The command's contract: whatever refused a flag's value, it is reported as a usage error.
+  if (isMeshlessError(error, 'ERR_MESHLESS_INVALID_OPTION')) return 'ERR_MESHLESS_USAGE';
   if (isMeshlessError(error)) return error.code;
   // A plain { code, message } record, as a probe report carries its error.
   if (isRecord(error) && typeof error.code === 'string' && error.code.startsWith('ERR_MESHLESS_'))

@@ -150,6 +150,7 @@ export class MeshlessAgent extends Dispatcher {
       allowH2: options.allowH2,
       timeout: options.connectTimeout,
       socket: options.socket,
+      tls: options.tls,
     });
     // Always a Pool (undici picks a Client for connections: 1), so that maxConnectionAgeMs,
     // undici's clientTtl, applies whatever the number of connections.

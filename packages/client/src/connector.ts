@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import {
+  type ApplicationTlsOptions,
   assertVerdictCurrent,
   isMeshlessError,
   MeshlessError,
@@ -32,9 +33,10 @@ export type SocketOptions = Omit<tls.ConnectionOptions, (typeof MANAGED_TLS_OPTI
 };
 
 /**
- * TLS options meshless sets itself: identity and trust come from the certificate source, versions
- * and ciphers from the secure defaults, server checks from `authorizeServer`, sessions from the
- * identity-bound cache. Passing one of them is a TypeError rather than being silently ignored.
+ * TLS options meshless sets itself: identity and trust come from the certificate source, server
+ * checks from `authorizeServer`, sessions from the identity-bound cache. Passing one of them throws
+ * `ERR_MESHLESS_INVALID_OPTION` rather than being silently ignored. (Versions, ciphers, `crl`, ...
+ * are the application's, checked and carried into every secure context: `CLIENT_TLS_OPTION_KEYS`.)
  */
 export const MANAGED_TLS_OPTIONS = [
   'ca',
@@ -47,16 +49,12 @@ export const MANAGED_TLS_OPTIONS = [
   'session',
   'rejectUnauthorized',
   'ALPNProtocols',
-  'minVersion',
-  'maxVersion',
-  'ciphers',
   'secureProtocol',
-  'secureOptions',
-  'ecdhCurve',
-  'sigalgs',
   'privateKeyEngine',
   'privateKeyIdentifier',
   'pskCallback',
+  'requestCert',
+  'SNICallback',
   'enableTrace',
   'socket',
   'host',
@@ -75,16 +73,29 @@ export interface ConnectorOptions {
   /** Milliseconds for TCP connect plus TLS handshake (undici's `connectTimeout`). */
   timeout: number;
   socket: SocketOptions;
+  /** The application's TLS options (`crl`, `minVersion`, ...), applied to every secure context. */
+  tls?: Readonly<ApplicationTlsOptions>;
 }
 
-const contexts = new WeakMap<TlsMaterial, SecureContext>();
+const contextsByOptions = new WeakMap<object, WeakMap<TlsMaterial, SecureContext>>();
+const NO_APPLICATION_TLS: Readonly<ApplicationTlsOptions> = Object.freeze({});
 
-/** One secure context per material: building one parses the key and chain, so do it once. */
-function contextFor(material: TlsMaterial): SecureContext {
+/**
+ * One secure context per material and application TLS options: building one parses the key and
+ * chain, so do it once. The application's options (checked when the agent was built) go into every
+ * context, so a rotation never drops them.
+ */
+function contextFor(material: TlsMaterial, applicationTls = NO_APPLICATION_TLS): SecureContext {
+  let contexts = contextsByOptions.get(applicationTls);
+  if (!contexts) {
+    contexts = new WeakMap();
+    contextsByOptions.set(applicationTls, contexts);
+  }
   let context = contexts.get(material);
   if (!context) {
     context = tls.createSecureContext({
       ...secureTlsDefaults,
+      ...applicationTls,
       cert: material.certPem,
       key: material.keyPem,
       // With federated bundles, every trust domain's roots; the server is then checked against its
@@ -175,7 +186,7 @@ class Connection {
     const { keepAlive, keepAliveInitialDelay, ...socketOptions } = extra;
     const socket = tls.connect({
       ...socketOptions,
-      secureContext: contextFor(this.#material),
+      secureContext: contextFor(this.#material, this.#options.tls),
       servername: this.#servername,
       session: this.#offered?.session,
       ALPNProtocols: allowH2 ? ['http/1.1', 'h2'] : ['http/1.1'],

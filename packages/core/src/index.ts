@@ -1,3 +1,10 @@
+export type { ApplicationTlsOptions } from './application-tls-options.js';
+export {
+  applicationTlsOptions,
+  CLIENT_TLS_OPTION_KEYS,
+  SERVER_TLS_OPTION_KEYS,
+  TRUST_BYPASSING_TLS_OPTIONS,
+} from './application-tls-options.js';
 export type { AuditRecord, AuthorizationDecision, Authorizer } from './authorize.js';
 export { authorize } from './authorize.js';
 export type { CertificateFacts } from './certificate-facts.js';
@@ -24,6 +31,14 @@ export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';
+export {
+  assertKnownOptions,
+  assertOptionsObject,
+  describeValue,
+  invalidOption,
+  optionError,
+  refusedOption,
+} from './options.js';
 export type { PeerVerdict } from './peer-verification.js';
 export { assertVerdictCurrent, trustHashOf, verifyPeerCertificate } from './peer-verification.js';
 export type { PemBlock, PemInput } from './pem.js';

@@ -42,7 +42,8 @@ export type MtlsMiddleware = (
  * must pass every `mtls()` on its way. The server must be a meshless server (`createServer` from
  * @meshless/server), which verifies the client certificate during the handshake.
  *
- * @throws TypeError when `authorize` is missing or an option is invalid.
+ * @throws MeshlessError `ERR_MESHLESS_INVALID_OPTION` when `authorize` is missing, an option is invalid
+ * or a key is unknown (a typo such as `authorise` never falls back to a looser policy).
  * @example
  * ```ts
  * import express from 'express';

@@ -1,4 +1,4 @@
-import type { Authorizer } from '@meshless/core';
+import { type Authorizer, assertKnownOptions, assertOptionsObject, invalidOption } from '@meshless/core';
 import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
 
 /** One decision of the middleware (see `AuthorizationEvent` in @meshless/server). */
@@ -42,28 +42,38 @@ export interface MtlsOptions {
 
 const MODES: readonly MtlsMode[] = ['enforce', 'audit'];
 
-/** Throws TypeError for options the middleware cannot be built with, so mistakes show at startup. */
+const WHERE = 'mtls';
+const KEYS = ['authorize', 'mode', 'onDecision'] as const;
+
+/**
+ * Checks the options of `mtls()` and throws `ERR_MESHLESS_INVALID_OPTION` for options the middleware
+ * cannot be built with (a missing authorizer, a bad mode, an unknown key such as `authorise`), so
+ * that mistakes show at startup and a typo never loosens the policy.
+ *
+ * @example
+ * ```ts
+ * validateMtlsOptions({ authorize: authorize.any(), mode: 'audit' }).mode; // 'audit'
+ * ```
+ */
 export function validateMtlsOptions(
   options: MtlsOptions,
 ): Required<Pick<MtlsOptions, 'authorize' | 'mode'>> & MtlsOptions {
-  if (!options || typeof options !== 'object') {
-    throw new TypeError(
-      'meshless express: mtls() needs options, for example mtls({ authorize: authorize.any() })',
-    );
-  }
+  assertOptionsObject(WHERE, options);
+  assertKnownOptions(WHERE, options, KEYS);
   const { authorize, mode = 'enforce', onDecision } = options;
   if (typeof authorize !== 'function') {
-    throw new TypeError(
-      'meshless express: options.authorize is required (use authorize.any() to allow every verified peer)',
+    throw invalidOption(
+      WHERE,
+      'authorize',
+      authorize,
+      "an authorizer function (e.g. authorize.id('spiffe://...'), or authorize.any() to allow every verified peer)",
     );
   }
   if (!MODES.includes(mode)) {
-    throw new TypeError(
-      `meshless express: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
-    );
+    throw invalidOption(WHERE, 'mode', mode, `one of ${MODES.map((m) => `'${m}'`).join(', ')}`);
   }
   if (onDecision !== undefined && typeof onDecision !== 'function') {
-    throw new TypeError('meshless express: options.onDecision must be a function');
+    throw invalidOption(WHERE, 'onDecision', onDecision, 'a function');
   }
   return { ...options, authorize, mode };
 }

@@ -247,25 +247,32 @@ describe('the test setup', () => {
 
 describe('mtls() options', () => {
   it.each([
-    ['no options', undefined, /needs options/],
-    ['no authorizer', {}, /options\.authorize is required/],
+    ['no options', undefined, /^mtls: options must be an object; got undefined$/],
+    ['no authorizer', {}, /^mtls: authorize must be an authorizer function/],
     [
       'an authorizer that is not a function',
       { authorize: 'spiffe://example.org/x' },
-      /options\.authorize is required/,
+      /authorize must be an authorizer function \(e\.g\. authorize\.id\('spiffe:\/\/\.\.\.'\).*got the string "spiffe:\/\/example\.org\/x"/,
+    ],
+    [
+      'a misspelled authorize',
+      { authorise: authorize.any() },
+      /^mtls: unknown option "authorise"; did you mean "authorize"\?$/,
     ],
     [
       'an unknown mode',
       { authorize: authorize.any(), mode: 'permissive' },
-      /options\.mode must be one of enforce, audit/,
+      /mode must be one of 'enforce', 'audit'; got the string "permissive"/,
     ],
     [
       'an onDecision that is not a function',
       { authorize: authorize.any(), onDecision: 'log' },
       /onDecision must be a function/,
     ],
-  ])('throws TypeError for %s', (_case, options, message) => {
-    expect(() => mtls(options as never)).toThrow(TypeError);
+  ])('throws ERR_MESHLESS_INVALID_OPTION for %s', (_case, options, message) => {
+    expect(() => mtls(options as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
     expect(() => mtls(options as never)).toThrow(message);
   });
 

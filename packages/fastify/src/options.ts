@@ -1,4 +1,4 @@
-import type { Authorizer } from '@meshless/core';
+import { type Authorizer, assertKnownOptions, assertOptionsObject, invalidOption } from '@meshless/core';
 import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
 
 /** One decision of the plugin (see `AuthorizationEvent` in @meshless/server). */
@@ -64,44 +64,69 @@ export interface Policy {
 }
 
 const MODES: readonly MtlsMode[] = ['enforce', 'audit'];
-const PREFIX = 'meshless fastify';
+const PLUGIN_KEYS = ['authorize', 'mode', 'onDecision', 'useErrorHandler'] as const;
+// Options of Fastify's own register() that reach the plugin's options object.
+const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'] as const;
+const ROUTE_KEYS = ['authorize', 'mode'] as const;
+const AUTHORIZER = "an authorizer function (e.g. authorize.id('spiffe://...'))";
 
 function checkMode(mode: unknown, where: string): void {
   if (mode !== undefined && !MODES.includes(mode as MtlsMode)) {
-    throw new TypeError(
-      `${PREFIX}: ${where}.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
-    );
+    throw invalidOption(where, 'mode', mode, `one of ${MODES.map((m) => `'${m}'`).join(', ')}`);
   }
 }
 
-/** Throws TypeError for plugin options it cannot run with, so mistakes show at startup. */
+/**
+ * Throws `ERR_MESHLESS_INVALID_OPTION` for plugin options it cannot run with (a missing authorizer,
+ * a bad value, an unknown key such as `authorise`), so mistakes show at registration.
+ *
+ * @example
+ * ```ts
+ * validatePluginOptions({ authorize: authorize.any(), mode: 'audit' });
+ * ```
+ */
 export function validatePluginOptions(options: MeshlessPluginOptions): void {
-  if (!options || typeof options !== 'object') {
-    throw new TypeError(`${PREFIX}: options are required, for example { authorize: authorize.any() }`);
-  }
+  const where = '@meshless/fastify plugin';
+  assertOptionsObject(where, options);
+  assertKnownOptions(where, options, [...PLUGIN_KEYS, ...REGISTER_KEYS]);
   if (typeof options.authorize !== 'function') {
-    throw new TypeError(
-      `${PREFIX}: options.authorize is required (use authorize.any() to allow every verified peer)`,
+    throw invalidOption(
+      where,
+      'authorize',
+      options.authorize,
+      `${AUTHORIZER.slice(0, -1)}, or authorize.any() to allow every verified peer)`,
     );
   }
-  checkMode(options.mode, 'options');
+  checkMode(options.mode, where);
   if (options.onDecision !== undefined && typeof options.onDecision !== 'function') {
-    throw new TypeError(`${PREFIX}: options.onDecision must be a function`);
+    throw invalidOption(where, 'onDecision', options.onDecision, 'a function');
+  }
+  if (options.useErrorHandler !== undefined && typeof options.useErrorHandler !== 'boolean') {
+    throw invalidOption(where, 'useErrorHandler', options.useErrorHandler, 'a boolean');
   }
 }
 
-/** Throws TypeError for a route's `config.mtls` that is neither `false` nor a policy. */
+/**
+ * Throws `ERR_MESHLESS_INVALID_OPTION` for a route's `config.mtls` that is neither `false` nor a
+ * policy `{ authorize?, mode? }`, and for unknown keys in it: a typo such as `authorise` must never
+ * fall back to the plugin-wide policy.
+ *
+ * @example
+ * ```ts
+ * validateRouteConfig({ authorise: authorize.id(ADMIN) }, 'GET /admin');
+ * // throws: route GET /admin config.mtls: unknown option "authorise"; did you mean "authorize"?
+ * ```
+ */
 export function validateRouteConfig(config: unknown, route: string): void {
   if (config === undefined || config === false) return;
   const where = `route ${route} config.mtls`;
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError(
-      `${PREFIX}: ${where} must be false or { authorize?, mode? }, not ${JSON.stringify(config)}`,
-    );
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw invalidOption(where, 'config.mtls', config, 'false or { authorize?, mode? }');
   }
+  assertKnownOptions(where, config, ROUTE_KEYS);
   const { authorize, mode } = config as { authorize?: unknown; mode?: unknown };
   if (authorize !== undefined && typeof authorize !== 'function') {
-    throw new TypeError(`${PREFIX}: ${where}.authorize must be an authorizer function`);
+    throw invalidOption(where, 'authorize', authorize, AUTHORIZER);
   }
   checkMode(mode, where);
 }

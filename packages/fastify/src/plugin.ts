@@ -104,8 +104,10 @@ function pathOf(url: string): string {
  * that plugin's routes, on top of any policy of its parents. Serve the app with
  * {@link fastifyServerOptions} so that the peer is verified during the TLS handshake.
  *
- * @throws TypeError at registration when `authorize` is missing or an option is invalid, and when a
- * route's `config.mtls` is neither `false` nor `{ authorize?, mode? }`.
+ * @throws MeshlessError `ERR_MESHLESS_INVALID_OPTION` at registration when `authorize` is missing,
+ * an option is invalid or unknown, and when a route's `config.mtls` is neither `false` nor
+ * `{ authorize?, mode? }` or has an unknown key (a typo such as `authorise` never falls back to
+ * the plugin-wide policy).
  * @example
  * ```ts
  * import Fastify from 'fastify';

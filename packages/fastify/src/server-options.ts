@@ -1,8 +1,15 @@
 import type https from 'node:https';
 import type { Authorizer } from '@meshless/core';
-import { authorize as authorizers } from '@meshless/core';
-import { type CreateServerOptions, createServer } from '@meshless/server';
+import { assertOptionsObject, authorize as authorizers } from '@meshless/core';
+import {
+  type CreateServerOptions,
+  createServer,
+  HTTPS_SERVER_OPTION_KEYS,
+  validateServerOptions,
+} from '@meshless/server';
 import type { FastifyServerFactory } from 'fastify';
+
+const WHERE = 'fastifyServerOptions';
 
 /** Options of {@link fastifyServerOptions}: @meshless/server's, with `authorize` optional. */
 export type FastifyServerOptionsInput = Omit<CreateServerOptions, 'authorize'> & {
@@ -49,8 +56,8 @@ type FastifyTimeouts = {
  * Fastify's `keepAliveTimeout`, `requestTimeout`, `connectionTimeout` and `maxRequestsPerSocket` are
  * applied to the server as Fastify would; any other node:https option can be given here.
  *
- * @throws TypeError when `source` is missing or `authorize` is not a function (other options are
- * checked when Fastify creates the server).
+ * @throws MeshlessError `ERR_MESHLESS_INVALID_OPTION` for a missing `source`, an `authorize` that is
+ * not a function, an unknown key, or an option `createServer` refuses (checked here, at once).
  * @example
  * ```ts
  * import Fastify from 'fastify';
@@ -64,16 +71,13 @@ type FastifyTimeouts = {
  * ```
  */
 export function fastifyServerOptions(options: FastifyServerOptionsInput): MeshlessFastifyServerOptions {
-  if (!options || typeof options !== 'object' || !options.source) {
-    throw new TypeError('meshless fastify: fastifyServerOptions() needs { source }, a CertificateSource');
-  }
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-    throw new TypeError('meshless fastify: options.authorize must be an authorizer function');
-  }
+  assertOptionsObject(WHERE, options);
   const serverOptions: CreateServerOptions = {
     ...options,
     authorize: options.authorize ?? authorizers.any(),
   };
+  // Checked now, not when Fastify calls the factory: an unknown or weakening option fails here.
+  validateServerOptions(serverOptions, WHERE, HTTPS_SERVER_OPTION_KEYS);
   return {
     https: {},
     serverFactory: (handler, fastifyOptions) => {

@@ -233,15 +233,29 @@ describe('fastifyServerOptions', () => {
   });
 
   it.each([
-    ['no options', undefined, /needs \{ source \}/],
-    ['no source', {}, /needs \{ source \}/],
+    ['no options', undefined, /^fastifyServerOptions: options must be an object/],
+    ['no source', {}, /^fastifyServerOptions: source must be a CertificateSource/],
     [
       'an authorizer that is not a function',
-      { source: {}, authorize: 'any' },
-      /authorize must be an authorizer/,
+      () => ({ source, authorize: 'any' }),
+      /authorize must be an authorizer function.*got the string "any"/,
     ],
-  ])('throws TypeError for %s', (_case, options, message) => {
-    expect(() => fastifyServerOptions(options as never)).toThrow(TypeError);
+    [
+      'a misspelled server option',
+      () => ({ source, closeDenyed: true }),
+      /^fastifyServerOptions: unknown option "closeDenyed"; did you mean "closeDenied"\?$/,
+    ],
+    [
+      'a TLS option weaker than the defaults',
+      () => ({ source, minVersion: 'TLSv1' }),
+      /minVersion must be 'TLSv1\.2' or 'TLSv1\.3'/,
+    ],
+  ])('throws ERR_MESHLESS_INVALID_OPTION for %s', (_case, input, message) => {
+    // Built in the test: the source exists only once beforeAll has run.
+    const options = typeof input === 'function' ? input() : input;
+    expect(() => fastifyServerOptions(options as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
     expect(() => fastifyServerOptions(options as never)).toThrow(message);
   });
 });
@@ -354,25 +368,55 @@ describe('plugin options and metadata', () => {
   });
 
   it.each([
-    ['no authorizer', {}, /options\.authorize is required/],
+    ['no authorizer', {}, /authorize must be an authorizer function/],
+    [
+      'a string as authorizer',
+      { authorize: 'spiffe://example.org/x' },
+      /authorize must be an authorizer function \(e\.g\. authorize\.id\('spiffe:\/\/\.\.\.'\).*got the string "spiffe:\/\/example\.org\/x"/,
+    ],
+    [
+      'a misspelled option',
+      { authorize: authorize.any(), useErrorHandlr: true },
+      /unknown option "useErrorHandlr"; did you mean "useErrorHandler"\?/,
+    ],
     [
       'an unknown mode',
       { authorize: authorize.any(), mode: 'permissive' },
-      /options\.mode must be one of enforce, audit/,
+      /mode must be one of 'enforce', 'audit'/,
     ],
     [
       'an onDecision that is not a function',
       { authorize: authorize.any(), onDecision: 1 },
       /onDecision must be a function/,
     ],
-  ])('refuses to register with %s (TypeError)', async (_case, options, message) => {
+  ])('refuses to register with %s (ERR_MESHLESS_INVALID_OPTION)', async (_case, options, message) => {
     const app = Fastify();
     await expect(app.register(meshless, options as never).ready()).rejects.toThrow(message);
     await expect(
       Fastify()
         .register(meshless, options as never)
         .ready(),
-    ).rejects.toBeInstanceOf(TypeError);
+    ).rejects.toMatchObject({ code: 'ERR_MESHLESS_INVALID_OPTION' });
+  });
+
+  it('accepts Fastify register options (prefix) beside its own', async () => {
+    const app = Fastify();
+    await app.register(meshless, { authorize: authorize.any(), prefix: '/api' } as never);
+    await app.ready();
+    await app.close();
+  });
+
+  it('a route whose config.mtls misspells authorize throws at registration, naming the typo', async () => {
+    const app = Fastify();
+    await app.register(meshless, { authorize: authorize.any() });
+    const admin = authorize.id('spiffe://example.org/ns/ops/sa/admin');
+    expect(() => app.get('/admin', { config: { mtls: { authorise: admin } as never } }, whoami)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_MESHLESS_INVALID_OPTION',
+        message: 'route GET /admin config.mtls: unknown option "authorise"; did you mean "authorize"?',
+      }),
+    );
+    await app.close();
   });
 
   it.each([
@@ -380,10 +424,12 @@ describe('plugin options and metadata', () => {
     ['true', true],
     ['an authorizer that is not a function', { authorize: 'spiffe://example.org/x' }],
     ['an unknown mode', { mode: 'strict' }],
-  ])('refuses a route whose config.mtls is %s (TypeError)', async (_case, mtls) => {
+  ])('refuses a route whose config.mtls is %s (ERR_MESHLESS_INVALID_OPTION)', async (_case, mtls) => {
     const app = Fastify();
     await app.register(meshless, { authorize: authorize.any() });
-    expect(() => app.get('/', { config: { mtls: mtls as never } }, whoami)).toThrow(TypeError);
+    expect(() => app.get('/', { config: { mtls: mtls as never } }, whoami)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
     await app.close();
   });
 });

@@ -1,4 +1,4 @@
-import { channels } from '@meshless/core';
+import { assertKnownOptions, assertOptionsObject, channels, optionError } from '@meshless/core';
 import { subscribeAll } from './channel-subscriptions.js';
 import type { SecurityLabel } from './labels.js';
 import { SlidingWindowCounter } from './sliding-window.js';
@@ -108,14 +108,16 @@ const MAX_USER_AGENT = 256;
  * ```
  */
 export function createCoverage(options: CoverageOptions = {}): Coverage {
+  assertOptionsObject('createCoverage', options);
+  assertKnownOptions('createCoverage', options, ['windowMs', 'slots', 'maxCallers', 'now']);
   const { windowMs = 5 * 60_000, slots = 30, maxCallers = 1000, now = Date.now } = options;
   if (!(Number.isFinite(windowMs) && windowMs > 0))
-    throw new TypeError('createCoverage: windowMs must be a positive number');
+    throw optionError('createCoverage: windowMs must be a positive number');
   if (!(Number.isInteger(slots) && slots > 0 && slots <= 3600))
-    throw new TypeError('createCoverage: slots must be an integer from 1 to 3600');
+    throw optionError('createCoverage: slots must be an integer from 1 to 3600');
   if (!(Number.isInteger(maxCallers) && maxCallers > 0))
-    throw new TypeError('createCoverage: maxCallers must be a positive integer');
-  if (typeof now !== 'function') throw new TypeError('createCoverage: now must be a function');
+    throw optionError('createCoverage: maxCallers must be a positive integer');
+  if (typeof now !== 'function') throw optionError('createCoverage: now must be a function');
 
   const totals = {
     mtls: new SlidingWindowCounter(windowMs, slots),

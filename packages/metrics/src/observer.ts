@@ -1,4 +1,4 @@
-import { type CertificateSource, channels, type TlsMaterial } from '@meshless/core';
+import { type CertificateSource, channels, invalidOption, type TlsMaterial } from '@meshless/core';
 import { subscribeAll } from './channel-subscriptions.js';
 import { type ExpiryWarning, ExpiryWarnings } from './expiry-warnings.js';
 import { COUNTERS, type CounterKey } from './instruments.js';
@@ -152,7 +152,7 @@ export function createObserver(options: ResolvedOptions, sink: CounterSink): Obs
     observeSource(source) {
       if (closed) throw new Error('@meshless/metrics: observeSource() after unregister()');
       if (!source || typeof source.current !== 'function' || typeof source.on !== 'function')
-        throw new TypeError('observeSource expects a CertificateSource');
+        throw invalidOption('observeSource', 'source', source, 'a CertificateSource');
       if (!observed.has(source)) {
         const listener = (material: TlsMaterial) => {
           served.track(source, material);

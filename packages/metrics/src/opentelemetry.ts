@@ -1,3 +1,4 @@
+import { invalidOption } from '@meshless/core';
 import type { Attributes, Counter, Meter, ObservableCallback } from '@opentelemetry/api';
 import { COUNTERS, type CounterKey, EXPIRY_GAUGE, openTelemetryName } from './instruments.js';
 import { createObserver, type Labels } from './observer.js';
@@ -22,7 +23,7 @@ const WHERE = 'registerOpenTelemetryMetrics';
  */
 export function registerOpenTelemetryMetrics(meter: Meter, options?: MetricsOptions): MeshlessMetrics {
   if (!meter || typeof (meter as Partial<Meter>).createCounter !== 'function')
-    throw new TypeError(`${WHERE} expects an OpenTelemetry Meter`);
+    throw invalidOption(WHERE, 'meter', meter, 'an OpenTelemetry Meter');
   const resolved = resolveOptions(options, WHERE);
   const counters = {} as Record<CounterKey, Counter>;
   for (const [key, definition] of Object.entries(COUNTERS) as [CounterKey, (typeof COUNTERS)[CounterKey]][]) {

@@ -1,4 +1,4 @@
-import type { CertificateSource } from '@meshless/core';
+import { assertKnownOptions, assertOptionsObject, type CertificateSource, optionError } from '@meshless/core';
 import type { ExpiryWarning } from './expiry-warnings.js';
 import { type PeerLabeler, type PeerLabelPolicy, peerLabeler } from './peer-label.js';
 
@@ -75,22 +75,21 @@ export interface ResolvedOptions {
 export const DEFAULT_PREFIX = 'meshless_';
 
 /**
- * Applies defaults and throws a `TypeError` for bad options, at registration rather than on a scrape.
+ * Applies defaults and throws `ERR_MESHLESS_INVALID_OPTION` for bad options (unknown keys too), at
+ * registration rather than on a scrape.
  *
  * @example
  * ```ts
- * resolveOptions({ prefix: 'my-app' }, 'registerPrometheusMetrics'); // throws TypeError
+ * resolveOptions({ prefix: 'my-app' }, 'registerPrometheusMetrics'); // throws ERR_MESHLESS_INVALID_OPTION
  * ```
  */
 export function resolveOptions(options: MetricsOptions | undefined, where: string): ResolvedOptions {
-  if (options !== undefined && (typeof options !== 'object' || options === null))
-    throw new TypeError(`${where}: options must be an object`);
+  assertOptionsObject(where, options, true);
+  if (options !== undefined) assertKnownOptions(where, options, ['peerLabel', 'prefix', 'onExpiryWarning']);
   const { prefix = DEFAULT_PREFIX, peerLabel, onExpiryWarning } = options ?? {};
   if (typeof prefix !== 'string' || !/^([a-zA-Z_][a-zA-Z0-9_]*)?$/.test(prefix))
-    throw new TypeError(
-      `${where}: prefix must be letters, digits and underscores, not starting with a digit`,
-    );
+    throw optionError(`${where}: prefix must be letters, digits and underscores, not starting with a digit`);
   if (onExpiryWarning !== undefined && typeof onExpiryWarning !== 'function')
-    throw new TypeError(`${where}: onExpiryWarning must be a function`);
+    throw optionError(`${where}: onExpiryWarning must be a function`);
   return { prefix, peer: peerLabeler(peerLabel, where), onExpiryWarning };
 }

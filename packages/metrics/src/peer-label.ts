@@ -1,4 +1,4 @@
-import { parseSpiffeId } from '@meshless/core';
+import { MeshlessError, optionError, parseSpiffeId } from '@meshless/core';
 
 /**
  * Whether and how metrics carry the peer's identity as a label. Every distinct label value is a
@@ -26,7 +26,7 @@ export type PeerLabeler = (peer: unknown) => string;
 
 /**
  * The labeler for a policy, or `undefined` for `none` (the metrics then have no `peer` label at all).
- * Throws a `TypeError` for a policy it does not understand or an allow-list entry that is not a
+ * Throws `ERR_MESHLESS_INVALID_OPTION` for a policy it does not understand or an allow-list entry that is not a
  * SPIFFE ID, so a typo fails at startup rather than silently labelling everything `other`.
  *
  * @example
@@ -46,16 +46,19 @@ export function peerLabeler(policy: PeerLabelPolicy | undefined, where: string):
       return allowed.has(id) ? id : 'other';
     };
   }
-  throw new TypeError(`${where}: peerLabel must be 'none', 'trust-domain' or { allow: [SPIFFE IDs] }`);
+  throw optionError(`${where}: peerLabel must be 'none', 'trust-domain' or { allow: [SPIFFE IDs] }`);
 }
 
 function canonicalId(id: unknown, where: string): string {
   try {
     return parseSpiffeId(String(id)).toString();
   } catch (cause) {
-    throw new TypeError(`${where}: peerLabel.allow holds ${JSON.stringify(id)}, which is not a SPIFFE ID`, {
+    throw new MeshlessError(
+      'ERR_MESHLESS_INVALID_OPTION',
+      `${where}: peerLabel.allow holds ${JSON.stringify(id)}, which is not a SPIFFE ID`,
+      { input: 'peerLabel.allow' },
       cause,
-    });
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { invalidOption } from '@meshless/core';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { COUNTERS, type CounterKey, EXPIRY_GAUGE, labelNamesOf } from './instruments.js';
 import { loadPromClient } from './load-prom-client.js';
@@ -27,7 +28,7 @@ const WHERE = 'registerPrometheusMetrics';
  */
 export function registerPrometheusMetrics(registry: Registry, options?: MetricsOptions): MeshlessMetrics {
   if (!registry || typeof (registry as Partial<Registry>).registerMetric !== 'function')
-    throw new TypeError(`${WHERE} expects a prom-client Registry`);
+    throw invalidOption(WHERE, 'registry', registry, 'a prom-client Registry');
   const resolved = resolveOptions(options, WHERE);
   const prom = loadPromClient();
   const names: string[] = [];

@@ -133,9 +133,17 @@ describe('createCoverage window and bounds', () => {
     }
   });
 
-  it('refuses bad options with a TypeError', () => {
-    for (const options of [{ windowMs: 0 }, { slots: 0.5 }, { maxCallers: -1 }, { now: 'soon' }]) {
-      expect(() => createCoverage(options as never)).toThrow(TypeError);
+  it('refuses bad options with ERR_MESHLESS_INVALID_OPTION', () => {
+    for (const options of [
+      { windowMs: 0 },
+      { slots: 0.5 },
+      { maxCallers: -1 },
+      { now: 'soon' },
+      { window: 5 },
+    ]) {
+      expect(() => createCoverage(options as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+      );
     }
   });
 });

@@ -205,13 +205,15 @@ describe('options', () => {
     ['an allow-list entry that is not a SPIFFE ID', { peerLabel: { allow: ['orders'] } }],
     ['a hook that is not a function', { onExpiryWarning: 'log' }],
     ['options that are not an object', 'fast'],
+    ['a misspelled option', { peerLabels: 'trust-domain' }],
   ];
-  it.each(cases)('refuses %s with a TypeError, before registering anything', (_, options) => {
+  it.each(cases)('refuses %s with ERR_MESHLESS_INVALID_OPTION, before registering anything', (_, options) => {
+    const invalid = expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' });
     const registry = new Registry();
-    expect(() => registerPrometheusMetrics(registry, options as never)).toThrow(TypeError);
+    expect(() => registerPrometheusMetrics(registry, options as never)).toThrow(invalid);
     expect(registry.getMetricsAsArray()).toEqual([]);
     expect(() => registerOpenTelemetryMetrics({ createCounter() {} } as never, options as never)).toThrow(
-      TypeError,
+      invalid,
     );
   });
 

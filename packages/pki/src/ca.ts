@@ -1,4 +1,4 @@
-import { parseTrustDomain, type TrustDomain } from '@meshless/core';
+import { assertKnownOptions, assertOptionsObject, parseTrustDomain, type TrustDomain } from '@meshless/core';
 import {
   type IssuedCertificate,
   type IssueOptions,
@@ -94,7 +94,7 @@ export interface CertificateAuthority {
    *
    * @throws MeshlessError `ERR_MESHLESS_SPIFFE_ID_INVALID`, `ERR_MESHLESS_SVID_INVALID` (no path),
    * `ERR_MESHLESS_TRUST_DOMAIN_MISMATCH`, `ERR_MESHLESS_TTL_INVALID` (outlives the CA),
-   * `ERR_MESHLESS_CERT_EXPIRED` (the CA has expired); TypeError for bad options (an invalid IP address).
+   * `ERR_MESHLESS_CERT_EXPIRED` (the CA has expired); `ERR_MESHLESS_INVALID_OPTION` for bad options (an invalid IP address, an unknown key).
    * @example
    * ```ts
    * const issued = await ca.issue({ spiffeId: 'spiffe://example.org/ns/prod/sa/web', ipAddresses: ['127.0.0.1'], ttl: '1h' });
@@ -187,8 +187,8 @@ class Authority implements CertificateAuthority {
   }
 
   async createIntermediate(options: IntermediateOptions = {}): Promise<CertificateAuthority> {
-    if (!options || typeof options !== 'object')
-      throw new TypeError('createIntermediate expects { ttl?, keyAlgorithm? }');
+    assertOptionsObject('createIntermediate', options);
+    assertKnownOptions('createIntermediate', options, ['ttl', 'keyAlgorithm']);
     const ttlMs = ttlOption(options.ttl);
     const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, this.#defaultKeyAlgorithm());
     const parent = this.#issuer;
@@ -255,7 +255,7 @@ export function authorityOf(issuer: Issuer, keyPem: string, keyAlgorithm: string
  * the trust domain's SPIFFE ID (`spiffe://<td>`) as URI SAN, a random 16-byte serial, notBefore one
  * minute back. Meant for development and bootstrapping, not as a production CA.
  *
- * @throws MeshlessError `ERR_MESHLESS_TRUST_DOMAIN_INVALID`; TypeError for a bad `ttl` or `keyAlgorithm`.
+ * @throws MeshlessError `ERR_MESHLESS_TRUST_DOMAIN_INVALID`; `ERR_MESHLESS_INVALID_OPTION` for a bad `ttl` or `keyAlgorithm` or an unknown key.
  * @example
  * ```ts
  * const ca = await createCa({ trustDomain: 'example.org', ttl: '8760h', keyAlgorithm: 'ecdsa-p256' });
@@ -264,8 +264,8 @@ export function authorityOf(issuer: Issuer, keyPem: string, keyAlgorithm: string
  * ```
  */
 export async function createCa(options: CaOptions): Promise<CertificateAuthority> {
-  if (!options || typeof options !== 'object')
-    throw new TypeError('createCa expects { trustDomain, ttl?, keyAlgorithm? }');
+  assertOptionsObject('createCa', options);
+  assertKnownOptions('createCa', options, ['trustDomain', 'ttl', 'keyAlgorithm']);
   const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, DEFAULT_KEY_ALGORITHM);
   const ttlMs = ttlOption(options.ttl) ?? DEFAULT_CA_TTL_MS;
   const trustDomain = parseTrustDomain(

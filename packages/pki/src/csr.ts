@@ -1,5 +1,12 @@
 import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
-import { decodePem, MeshlessError, type SpiffeId } from '@meshless/core';
+import {
+  assertKnownOptions,
+  assertOptionsObject,
+  decodePem,
+  MeshlessError,
+  optionError,
+  type SpiffeId,
+} from '@meshless/core';
 import {
   DEFAULT_KEY_ALGORITHM,
   generateKeys,
@@ -63,7 +70,7 @@ export interface CsrContents {
  * and IP names go in a subjectAltName extension request; the subject is `CN=<last path segment>`.
  *
  * @throws MeshlessError `ERR_MESHLESS_SPIFFE_ID_INVALID` or `ERR_MESHLESS_SVID_INVALID` (no path);
- * TypeError for bad options.
+ * ERR_MESHLESS_INVALID_OPTION for bad options.
  * @example
  * ```ts
  * const { csrPem, keyPem } = await createCsr({ spiffeId: 'spiffe://example.org/ns/prod/sa/web', dnsNames: ['web'] });
@@ -72,8 +79,8 @@ export interface CsrContents {
  * ```
  */
 export async function createCsr(options: CsrOptions): Promise<CreatedCsr> {
-  if (!options || typeof options !== 'object')
-    throw new TypeError('createCsr expects { spiffeId, dnsNames?, ipAddresses?, keyAlgorithm? }');
+  assertOptionsObject('createCsr', options);
+  assertKnownOptions('createCsr', options, ['spiffeId', 'dnsNames', 'ipAddresses', 'keyAlgorithm']);
   const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, DEFAULT_KEY_ALGORITHM);
   const dnsNames = dnsNamesOption(options.dnsNames);
   const ipAddresses = ipAddressesOption(options.ipAddresses);
@@ -152,7 +159,7 @@ function requestedNames(csr: x509.Pkcs10CertificateRequest): { type: string; val
 
 async function parseAndVerify(csrPem: unknown): Promise<x509.Pkcs10CertificateRequest> {
   if (typeof csrPem !== 'string' && !(csrPem instanceof Uint8Array))
-    throw new TypeError('signCsr expects the CSR as a PEM string or Buffer');
+    throw optionError('signCsr expects the CSR as a PEM string or Buffer');
   let der: Uint8Array;
   try {
     const blocks = decodePem(csrPem, 'csr');

@@ -1,3 +1,5 @@
+import { optionError } from '@meshless/core';
+
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -16,29 +18,29 @@ const TERM = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
  * `'8760h'`, `'24h'`, `'30m'`, `'90d'` or `'1h30m'`. Zero, negative and non-finite values, and
  * strings without a unit, are refused.
  *
- * @throws TypeError when the input is not a positive duration.
+ * @throws ERR_MESHLESS_INVALID_OPTION when the input is not a positive duration.
  * @example
  * ```ts
  * parseDuration('24h');    // 86_400_000
  * parseDuration('1h30m');  // 5_400_000
  * parseDuration(60_000);   // 60_000
- * parseDuration('3600');   // throws TypeError: a unit is required
+ * parseDuration('3600');   // throws ERR_MESHLESS_INVALID_OPTION: a unit is required
  * ```
  */
 export function parseDuration(input: string | number): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input <= 0 || input > Number.MAX_SAFE_INTEGER) {
-      throw new TypeError(`invalid duration ${input}: a positive number of milliseconds is required`);
+      throw optionError(`invalid duration ${input}: a positive number of milliseconds is required`);
     }
     return input;
   }
   if (typeof input !== 'string') {
-    throw new TypeError(
+    throw optionError(
       `invalid duration: expected a string such as '24h' or a number of milliseconds, got ${typeof input}`,
     );
   }
   if (!WHOLE.test(input)) {
-    throw new TypeError(
+    throw optionError(
       `invalid duration ${JSON.stringify(input.slice(0, 50))}: expected terms like '90d', '24h', '30m', '45s', '500ms' or '1h30m'`,
     );
   }
@@ -47,7 +49,7 @@ export function parseDuration(input: string | number): number {
     total += Number(amount) * (UNIT_MS[unit as string] as number);
   const ms = Math.round(total);
   if (ms <= 0 || !Number.isSafeInteger(ms)) {
-    throw new TypeError(
+    throw optionError(
       `invalid duration ${JSON.stringify(input.slice(0, 50))}: it must be positive and finite`,
     );
   }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { SpiffeId } from '@meshless/core';
+import { assertKnownOptions, assertOptionsObject, type SpiffeId } from '@meshless/core';
 import { type Issuer, pemOf, serialOf, signCertificate } from './issuer.js';
 import { generateKeys, type KeyAlgorithm, keyAlgorithmOption, pkcs8Pem, spkiDer } from './keys.js';
 import { DEFAULT_LEAF_TTL_MS, issuedValidity, ttlOption } from './lifetime.js';
@@ -88,8 +88,8 @@ export async function issueCertificate(
   options: IssueOptions,
   defaultKeyAlgorithm: KeyAlgorithm,
 ): Promise<IssuedCertificate> {
-  if (!options || typeof options !== 'object')
-    throw new TypeError('issue expects { spiffeId, dnsNames?, ipAddresses?, ttl?, keyAlgorithm? }');
+  assertOptionsObject('issue', options);
+  assertKnownOptions('issue', options, ['spiffeId', 'dnsNames', 'ipAddresses', 'ttl', 'keyAlgorithm']);
   const ttlMs = ttlOption(options.ttl);
   const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, defaultKeyAlgorithm);
   const dnsNames = dnsNamesOption(options.dnsNames);

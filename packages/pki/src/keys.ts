@@ -1,6 +1,6 @@
 import { generateKeyPair, type KeyObject, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
-import { MeshlessError } from '@meshless/core';
+import { MeshlessError, optionError } from '@meshless/core';
 
 const generate = promisify(generateKeyPair);
 
@@ -38,14 +38,12 @@ export interface KeyPair {
   publicKey: KeyObject;
 }
 
-/** Checks a `keyAlgorithm` option; `undefined` gives `fallback`. Throws TypeError on anything else. */
+/** Checks a `keyAlgorithm` option; `undefined` gives `fallback`. Throws ERR_MESHLESS_INVALID_OPTION on anything else. */
 export function keyAlgorithmOption(value: unknown, fallback: KeyAlgorithm): KeyAlgorithm {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && (KEY_ALGORITHMS as readonly string[]).includes(value))
     return value as KeyAlgorithm;
-  throw new TypeError(
-    `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(value)}`,
-  );
+  throw optionError(`keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 /** Generates a fresh key pair. */

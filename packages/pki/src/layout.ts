@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { optionError } from '@meshless/core';
 import { writeFileAtomic } from './atomic-write.js';
 import type { IssuedCertificate } from './issue.js';
 
@@ -69,17 +70,15 @@ export async function writeLayout(
   layout: Layout = 'cert-manager',
 ): Promise<LayoutPaths> {
   if (typeof dir !== 'string' || dir.length === 0)
-    throw new TypeError('writeLayout: dir must be a directory path');
+    throw optionError('writeLayout: dir must be a directory path');
   const files = Object.hasOwn(LAYOUT_FILES, layout) ? LAYOUT_FILES[layout] : undefined;
   if (!files)
-    throw new TypeError(
+    throw optionError(
       `writeLayout: layout must be 'cert-manager' or 'spiffe-helper', got ${JSON.stringify(layout)}`,
     );
   for (const field of ['chainPem', 'keyPem', 'caPem'] as const) {
     if (typeof issued?.[field] !== 'string' || issued[field].length === 0) {
-      throw new TypeError(
-        `writeLayout: issued.${field} must be a PEM string (pass what ca.issue() returned)`,
-      );
+      throw optionError(`writeLayout: issued.${field} must be a PEM string (pass what ca.issue() returned)`);
     }
   }
   await mkdir(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { MeshlessError } from '@meshless/core';
+import { MeshlessError, optionError } from '@meshless/core';
 import { parseDuration } from './duration.js';
 
 /** How far notBefore is back-dated, so peers whose clocks run a little behind accept a new certificate. */
@@ -24,11 +24,11 @@ export interface IssuerWindow {
   subject: string;
 }
 
-/** Reads a `ttl` option (milliseconds or a duration string); TypeError when it is not a duration. */
+/** Reads a `ttl` option (milliseconds or a duration string); ERR_MESHLESS_INVALID_OPTION when it is not a duration. */
 export function ttlOption(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new TypeError(
+    throw optionError(
       `ttl must be a duration string such as '24h' or a number of milliseconds, got ${typeof value}`,
     );
   }
@@ -38,7 +38,7 @@ export function ttlOption(value: unknown): number | undefined {
 /** The window of a self-signed root: back-dated one minute, `ttlMs` long from now. */
 export function rootValidity(ttlMs: number, now = Date.now()): Validity {
   if (now + ttlMs > LAST_X509_TIME)
-    throw new TypeError('ttl reaches past the year 9999, the last time X.509 can express');
+    throw optionError('ttl reaches past the year 9999, the last time X.509 can express');
   return { notBefore: seconds(now - BACKDATE_MS), notAfter: seconds(now + ttlMs) };
 }
 

@@ -2,8 +2,11 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  assertKnownOptions,
+  assertOptionsObject,
   decodePem,
   MeshlessError,
+  optionError,
   type PemBlock,
   parseSpiffeId,
   parseTrustDomain,
@@ -59,8 +62,9 @@ interface Parsed {
  * ```
  */
 export async function loadCa(dir: string, options: LoadCaOptions = {}): Promise<CertificateAuthority> {
-  if (typeof dir !== 'string' || dir.length === 0)
-    throw new TypeError('loadCa: dir must be a directory path');
+  if (typeof dir !== 'string' || dir.length === 0) throw optionError('loadCa: dir must be a directory path');
+  assertOptionsObject('loadCa', options);
+  assertKnownOptions('loadCa', options, ['trustDomain', 'passphrase']);
   const files = {
     cert: join(dir, CA_FILES.cert),
     key: join(dir, CA_FILES.key),

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { optionError } from '@meshless/core';
 
 // A DNS SAN: LDH labels, optionally a leading `*.` wildcard label, at most 253 characters.
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -6,10 +7,10 @@ const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 /** Checks the `dnsNames` option: an array of DNS names (a leading `*.` wildcard is allowed). */
 export function dnsNamesOption(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError('dnsNames must be an array of DNS names');
+  if (!Array.isArray(value)) throw optionError('dnsNames must be an array of DNS names');
   return value.map((name) => {
     if (typeof name !== 'string' || !isDnsName(name)) {
-      throw new TypeError(`invalid DNS name ${JSON.stringify(name)} in dnsNames`);
+      throw optionError(`invalid DNS name ${JSON.stringify(name)} in dnsNames`);
     }
     return name;
   });
@@ -21,14 +22,14 @@ export function dnsNamesOption(value: unknown): string[] {
  */
 export function ipAddressesOption(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError('ipAddresses must be an array of IP addresses');
+  if (!Array.isArray(value)) throw optionError('ipAddresses must be an array of IP addresses');
   return value.map((address) => {
     if (typeof address !== 'string')
-      throw new TypeError(`invalid IP address ${JSON.stringify(address)} in ipAddresses`);
+      throw optionError(`invalid IP address ${JSON.stringify(address)} in ipAddresses`);
     const version = isIP(address);
     if (version === 4) return address;
     if (version === 6 && !address.includes('%')) return expandIPv6(address);
-    throw new TypeError(`invalid IP address ${JSON.stringify(address.slice(0, 60))} in ipAddresses`);
+    throw optionError(`invalid IP address ${JSON.stringify(address.slice(0, 60))} in ipAddresses`);
   });
 }
 

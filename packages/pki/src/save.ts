@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { optionError } from '@meshless/core';
 import { writeFileAtomic } from './atomic-write.js';
 
 /**
@@ -35,7 +36,7 @@ export async function saveCaFiles(
   dir: string,
   ca: { chainPem: string; keyPem: string; caPem: string },
 ): Promise<CaPaths> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('save: dir must be a directory path');
+  if (typeof dir !== 'string' || dir.length === 0) throw optionError('save: dir must be a directory path');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const paths: CaPaths = {
     cert: join(dir, CA_FILES.cert),

@@ -1,6 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { optionError } from '@meshless/core';
 
 /** File name → content, flat names only (no `/`). */
 export type VolumeFiles = Record<string, string | Uint8Array>;
@@ -16,7 +17,7 @@ function timestampPrefix(now = new Date()): string {
 
 function assertFlat(name: string): void {
   if (name === '' || name.includes('/') || name.startsWith('..')) {
-    throw new TypeError(
+    throw optionError(
       `writeSecretVolume: file names must be flat and must not start with "..": ${JSON.stringify(name)}`,
     );
   }

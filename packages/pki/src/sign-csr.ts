@@ -1,3 +1,4 @@
+import { assertKnownOptions, assertOptionsObject } from '@meshless/core';
 import { readCsr } from './csr.js';
 import type { SignedCertificate } from './issue.js';
 import { signLeaf } from './issue.js';
@@ -34,8 +35,8 @@ export async function signRequest(
   csrPem: string | Uint8Array,
   options: SignCsrOptions = {},
 ): Promise<SignedCertificate> {
-  if (!options || typeof options !== 'object')
-    throw new TypeError('signCsr options must be { ttl?, dnsNames?, ipAddresses? }');
+  assertOptionsObject('signCsr', options);
+  assertKnownOptions('signCsr', options, ['ttl', 'dnsNames', 'ipAddresses']);
   const ttlMs = ttlOption(options.ttl);
   const dnsNames = options.dnsNames === undefined ? undefined : dnsNamesOption(options.dnsNames);
   const ipAddresses = options.ipAddresses === undefined ? undefined : ipAddressesOption(options.ipAddresses);

@@ -1,4 +1,4 @@
-import { MeshlessError, parseSpiffeId, SpiffeId, type TrustDomain } from '@meshless/core';
+import { MeshlessError, optionError, parseSpiffeId, SpiffeId, type TrustDomain } from '@meshless/core';
 
 /**
  * Reads the SPIFFE ID of a workload certificate and checks it against the CA: a valid ID
@@ -15,7 +15,7 @@ export function workloadSpiffeId(value: unknown, trustDomain?: TrustDomain): Spi
     value = String(value);
   }
   if (typeof value !== 'string')
-    throw new TypeError('spiffeId is required: a SPIFFE ID such as spiffe://example.org/ns/prod/sa/web');
+    throw optionError('spiffeId is required: a SPIFFE ID such as spiffe://example.org/ns/prod/sa/web');
   const id = parseSpiffeId(value);
   if (id.path === '') {
     throw new MeshlessError(

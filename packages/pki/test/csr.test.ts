@@ -11,6 +11,8 @@ import {
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectCode, openssl, tempDir, writeFiles } from './helpers.js';
 
+const INVALID_OPTION = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+
 const TD = 'example.org';
 const WEB = 'spiffe://example.org/ns/prod/sa/web';
 
@@ -216,11 +218,13 @@ describe('CSR refusals', () => {
   test('createCsr refuses what issue refuses', async () => {
     await expectCode(createCsr({ spiffeId: 'spiffe://example.org/a//b' }), 'ERR_MESHLESS_SPIFFE_ID_INVALID');
     await expectCode(createCsr({ spiffeId: 'spiffe://example.org' }), 'ERR_MESHLESS_SVID_INVALID');
-    await expect(createCsr({ spiffeId: WEB, ipAddresses: ['300.0.0.1'] })).rejects.toThrow(TypeError);
-    await expect(createCsr({ spiffeId: WEB, keyAlgorithm: 'rsa-1024' as KeyAlgorithm })).rejects.toThrow(
-      TypeError,
+    await expect(createCsr({ spiffeId: WEB, ipAddresses: ['300.0.0.1'] })).rejects.toMatchObject(
+      INVALID_OPTION,
     );
-    await expect(ca.signCsr(42 as unknown as string)).rejects.toThrow(TypeError);
-    await expect(ca.signCsr('x', { ttl: 'soon' })).rejects.toThrow(TypeError);
+    await expect(
+      createCsr({ spiffeId: WEB, keyAlgorithm: 'rsa-1024' as KeyAlgorithm }),
+    ).rejects.toMatchObject(INVALID_OPTION);
+    await expect(ca.signCsr(42 as unknown as string)).rejects.toMatchObject(INVALID_OPTION);
+    await expect(ca.signCsr('x', { ttl: 'soon' })).rejects.toMatchObject(INVALID_OPTION);
   });
 });

@@ -1,6 +1,8 @@
 import { parseDuration } from '@meshless/pki';
 import { describe, expect, test } from 'vitest';
 
+const INVALID_OPTION = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+
 describe('parseDuration', () => {
   test.each([
     ['8760h', 8760 * 3_600_000],
@@ -35,12 +37,12 @@ describe('parseDuration', () => {
     -5,
     Number.NaN,
     Number.POSITIVE_INFINITY,
-  ])('%j is refused with a TypeError', (input) => {
-    expect(() => parseDuration(input as string)).toThrow(TypeError);
+  ])('%j is refused with ERR_MESHLESS_INVALID_OPTION', (input) => {
+    expect(() => parseDuration(input as string)).toThrow(expect.objectContaining(INVALID_OPTION));
   });
 
-  test('non-string, non-number input is a TypeError', () => {
-    expect(() => parseDuration(null as unknown as string)).toThrow(TypeError);
+  test('non-string, non-number input is ERR_MESHLESS_INVALID_OPTION', () => {
+    expect(() => parseDuration(null as unknown as string)).toThrow(expect.objectContaining(INVALID_OPTION));
     expect(() => parseDuration({} as unknown as string)).toThrow(/invalid duration/);
   });
 });

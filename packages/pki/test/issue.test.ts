@@ -5,6 +5,8 @@ import { type CertificateAuthority, createCa, KEY_ALGORITHMS, type KeyAlgorithm 
 import { describe, expect, test } from 'vitest';
 import { expectCode } from './helpers.js';
 
+const INVALID_OPTION = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+
 const TD = 'example.org';
 const WEB = 'spiffe://example.org/ns/prod/sa/web';
 
@@ -208,37 +210,45 @@ describe('refusals', () => {
   });
 
   test.each([['999.1.1.1'], ['1.2.3'], ['not-an-ip'], ['fe80::1%eth0'], ['example.org'], [''], [42]])(
-    'an invalid IP address %j is a TypeError',
+    'an invalid IP address %j is ERR_MESHLESS_INVALID_OPTION',
     async (ip) => {
-      await expect((await caOnce()).issue({ spiffeId: WEB, ipAddresses: [ip as string] })).rejects.toThrow(
-        TypeError,
-      );
+      await expect(
+        (await caOnce()).issue({ spiffeId: WEB, ipAddresses: [ip as string] }),
+      ).rejects.toMatchObject(INVALID_OPTION);
     },
   );
 
   test.each([['bad name'], ['-web'], ['web..local'], ['a'.repeat(64)], ['web_1'], ['']])(
-    'an invalid DNS name %j is a TypeError',
+    'an invalid DNS name %j is ERR_MESHLESS_INVALID_OPTION',
     async (dns) => {
-      await expect((await caOnce()).issue({ spiffeId: WEB, dnsNames: [dns] })).rejects.toThrow(TypeError);
+      await expect((await caOnce()).issue({ spiffeId: WEB, dnsNames: [dns] })).rejects.toMatchObject(
+        INVALID_OPTION,
+      );
     },
   );
 
-  test('bad options are TypeErrors', async () => {
+  test('bad options are ERR_MESHLESS_INVALID_OPTION', async () => {
     const c = await caOnce();
-    await expect(c.issue({ spiffeId: WEB, ttl: 'forever' })).rejects.toThrow(TypeError);
+    await expect(c.issue({ spiffeId: WEB, ttl: 'forever' })).rejects.toMatchObject(INVALID_OPTION);
     await expect(c.issue({ spiffeId: WEB, keyAlgorithm: 'dsa' as KeyAlgorithm })).rejects.toThrow(
       /keyAlgorithm must be one of/,
     );
-    await expect(c.issue({ spiffeId: WEB, dnsNames: 'web' as unknown as string[] })).rejects.toThrow(
-      TypeError,
+    await expect(c.issue({ spiffeId: WEB, dnsNames: 'web' as unknown as string[] })).rejects.toMatchObject(
+      INVALID_OPTION,
     );
     await expect(c.issue({} as { spiffeId: string })).rejects.toThrow(/spiffeId is required/);
-    await expect(c.issue(undefined as unknown as { spiffeId: string })).rejects.toThrow(TypeError);
-    await expect(createCa({ trustDomain: TD, keyAlgorithm: 'rsa-1024' as KeyAlgorithm })).rejects.toThrow(
-      TypeError,
-    );
-    await expect(createCa({ trustDomain: TD, ttl: '-1h' })).rejects.toThrow(TypeError);
+    await expect(c.issue(undefined as unknown as { spiffeId: string })).rejects.toMatchObject(INVALID_OPTION);
+    await expect(
+      createCa({ trustDomain: TD, keyAlgorithm: 'rsa-1024' as KeyAlgorithm }),
+    ).rejects.toMatchObject(INVALID_OPTION);
+    await expect(createCa({ trustDomain: TD, ttl: '-1h' })).rejects.toMatchObject(INVALID_OPTION);
     await expect(createCa({ trustDomain: TD, ttl: '99999999d' })).rejects.toThrow(/year 9999/);
+    await expect(c.issue({ spiffeId: WEB, dnsName: ['web'] } as never)).rejects.toThrow(
+      'issue: unknown option "dnsName"; did you mean "dnsNames"?',
+    );
+    await expect(createCa({ trustDomain: TD, keyAlgo: 'ed25519' } as never)).rejects.toMatchObject(
+      INVALID_OPTION,
+    );
   });
 
   test('an invalid trust domain is ERR_MESHLESS_TRUST_DOMAIN_INVALID', async () => {

@@ -5,6 +5,8 @@ import { createCa, type IssuedCertificate, LAYOUT_FILES, type Layout, writeLayou
 import { beforeAll, describe, expect, test } from 'vitest';
 import { modeOf, tempDir } from './helpers.js';
 
+const INVALID_OPTION = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+
 let issued: IssuedCertificate;
 
 beforeAll(async () => {
@@ -61,12 +63,12 @@ test('the layout defaults to cert-manager', async () => {
   expect(paths.cert).toBe(join(dir, 'tls.crt'));
 });
 
-test('bad arguments are TypeErrors, and nothing is written', async () => {
+test('bad arguments are ERR_MESHLESS_INVALID_OPTION, and nothing is written', async () => {
   const dir = await tempDir();
   await expect(writeLayout(dir, issued, 'k8s' as Layout)).rejects.toThrow(/layout must be/);
-  await expect(writeLayout(dir, issued, 'toString' as Layout)).rejects.toThrow(TypeError);
+  await expect(writeLayout(dir, issued, 'toString' as Layout)).rejects.toMatchObject(INVALID_OPTION);
   await expect(writeLayout(dir, { ...issued, keyPem: '' })).rejects.toThrow(/issued\.keyPem/);
-  await expect(writeLayout('', issued)).rejects.toThrow(TypeError);
+  await expect(writeLayout('', issued)).rejects.toMatchObject(INVALID_OPTION);
   expect(await readdir(dir)).toEqual([]);
 });
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeSecretVolume } from '../src/index.js';
 
+const INVALID_OPTION = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+
 let dir: string;
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -31,7 +33,7 @@ describe('writeSecretVolume', () => {
 
   it('refuses nested or hidden names', async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshless-volume-'));
-    await expect(writeSecretVolume(dir, { 'a/b': 'x' })).rejects.toThrow(TypeError);
-    await expect(writeSecretVolume(dir, { '..data': 'x' })).rejects.toThrow(TypeError);
+    await expect(writeSecretVolume(dir, { 'a/b': 'x' })).rejects.toMatchObject(INVALID_OPTION);
+    await expect(writeSecretVolume(dir, { '..data': 'x' })).rejects.toMatchObject(INVALID_OPTION);
   });
 });

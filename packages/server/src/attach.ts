@@ -5,6 +5,7 @@ import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:
 import type { Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
+  type ApplicationTlsOptions,
   type AuthorizationDecision,
   channels,
   identityFromCertificate,
@@ -12,6 +13,7 @@ import {
   type TlsMaterial,
 } from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
+import { applicationTlsOf } from './application-tls.js';
 import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
 import { PeerAdmission } from './peer-admission.js';
@@ -35,8 +37,11 @@ const requestChannel = diagnostics.channel(channels.request);
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The TLS options a meshless server is created with, for frameworks that create the server themselves. */
-export interface MeshlessTlsOptions {
+/**
+ * The TLS options a meshless server is created with, for frameworks that create the server
+ * themselves: the secure defaults, replaced by the application's own TLS options where it gave some.
+ */
+export interface MeshlessTlsOptions extends ApplicationTlsOptions {
   cert: string;
   key: string;
   ca: string;
@@ -46,17 +51,18 @@ export interface MeshlessTlsOptions {
   /** Binds TLS sessions to this server, its mode and its trust bundle (see `PeerAdmission`). */
   sessionIdContext: string;
   handshakeTimeout: number;
-  minVersion: 'TLSv1.2';
-  maxVersion: 'TLSv1.3';
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion: 'TLSv1.2' | 'TLSv1.3';
   ciphers: string;
   honorCipherOrder: boolean;
   ecdhCurve: string;
 }
 
 /**
- * The TLS options to create a server with (strict mutual TLS from the source's current material and
- * the secure defaults). Use it with {@link attachMeshless} when a framework creates the server;
- * `createServer` does both for you.
+ * The TLS options to create a server with (strict mutual TLS from the source's current material, the
+ * secure defaults and the application's TLS options given in the same object, such as `crl`). Use it
+ * with {@link attachMeshless}, given the same options object, when a framework creates the server
+ * (TLS options spread beside it would be dropped at the first rotation); `createServer` does both.
  *
  * @example
  * ```ts
@@ -66,14 +72,19 @@ export interface MeshlessTlsOptions {
  * ```
  */
 export function meshlessTlsOptions(options: MeshlessServerOptions): MeshlessTlsOptions {
-  validateServerOptions(options);
+  validateServerOptions(options, 'meshlessTlsOptions');
   const material = options.source.current();
+  const applicationTls = applicationTlsOf(options);
   return {
-    ...(serverContextOptions(material, ticketKeysFor(options)) as Omit<
+    ...(serverContextOptions(material, ticketKeysFor(options), applicationTls) as Omit<
       MeshlessTlsOptions,
       'requestCert' | 'rejectUnauthorized' | 'handshakeTimeout' | 'sessionIdContext'
     >),
-    sessionIdContext: admissionFor(options).sessionIdContext(material, options.mode ?? 'strict'),
+    sessionIdContext: admissionFor(options).sessionIdContext(
+      material,
+      options.mode ?? 'strict',
+      applicationTls.sessionIdContext,
+    ),
     requestCert: true,
     // Strict: OpenSSL refuses a missing certificate and Node closes an unverified one. Permissive must
     // let certificate-less TLS clients in, so Node's check is replaced by meshless's own in
@@ -121,11 +132,13 @@ function ticketKeysFor(options: MeshlessServerOptions): Buffer {
  * ```
  */
 export function attachMeshless(server: TlsServer, options: MeshlessServerOptions): void {
-  validateServerOptions(options);
+  validateServerOptions(options, 'attachMeshless');
   const { source, authorize } = options;
   const ticketKeys = ticketKeysFor(options);
   const admission = admissionFor(options);
   const mode = options.mode ?? 'strict';
+  // Taken once: every later secure context carries the same application TLS options (crl, ...).
+  const applicationTls = applicationTlsOf(options);
   const closeDenied = options.closeDenied ?? false;
   const closeOnTrustChange = options.closeOnTrustChange ?? true;
   const permissive = options.mode === 'permissive';
@@ -188,8 +201,8 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
     material = next;
     withdrawn = false;
     server.setSecureContext({
-      ...serverContextOptions(next, ticketKeys),
-      sessionIdContext: admission.sessionIdContext(next, mode),
+      ...serverContextOptions(next, ticketKeys, applicationTls),
+      sessionIdContext: admission.sessionIdContext(next, mode, applicationTls.sessionIdContext),
     });
     if (closeOnTrustChange && trustChanged(previous, next)) closeUntrusted(next, sockets, sessions);
   };

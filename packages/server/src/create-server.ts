@@ -1,14 +1,29 @@
 import type { RequestListener } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
+import { SERVER_TLS_OPTION_KEYS } from '@meshless/core';
 import { attachMeshless, meshlessTlsOptions } from './attach.js';
-import type { MeshlessServerOptions } from './options.js';
+import { HTTP2_SERVER_OPTION_KEYS, HTTPS_SERVER_OPTION_KEYS } from './node-server-options.js';
+import { MESHLESS_SERVER_KEYS, type MeshlessServerOptions, validateServerOptions } from './options.js';
 
-/** Options of {@link createServer}: meshless's plus any node:https server option except the TLS material. */
+/**
+ * Options of {@link createServer}: meshless's, the TLS options it carries across rotations (`crl`,
+ * `secureOptions`, `ciphers`, `minVersion`, ...), and the node:https server options. Unknown keys,
+ * options meshless manages and options that would bypass its trust throw `ERR_MESHLESS_INVALID_OPTION`.
+ */
 export type CreateServerOptions = MeshlessServerOptions &
   Omit<
     https.ServerOptions,
-    'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'
+    | 'cert'
+    | 'key'
+    | 'ca'
+    | 'pfx'
+    | 'requestCert'
+    | 'rejectUnauthorized'
+    | 'ticketKeys'
+    | 'handshakeTimeout'
+    | 'minVersion'
+    | 'maxVersion'
   >;
 
 /** Options of {@link createSecureServer}: meshless's plus any node:http2 secure server option except the TLS material. */
@@ -18,22 +33,25 @@ export type CreateSecureServerOptions = MeshlessServerOptions &
     'cert' | 'key' | 'ca' | 'pfx' | 'requestCert' | 'rejectUnauthorized' | 'ticketKeys' | 'handshakeTimeout'
   >;
 
-const MESHLESS_KEYS = [
-  'source',
-  'authorize',
-  'mode',
-  'closeDenied',
-  'closeOnTrustChange',
-  'ticketKeys',
-  'handshakeTimeout',
-] as const;
+// Keys that stay with meshless: its own, and the TLS options it carries into every secure context.
+const MESHLESS_PART = new Set<string>([...MESHLESS_SERVER_KEYS, ...SERVER_TLS_OPTION_KEYS]);
 
+// Checks every option (meshless's, TLS, and the Node server's in `nodeKeys`), then splits them:
+// meshless's part goes to meshlessTlsOptions and attachMeshless (one object, so that both see the
+// same captured TLS options), the rest to Node as it is.
 function split<T extends MeshlessServerOptions>(
   options: T,
+  where: string,
+  nodeKeys: readonly string[],
 ): [MeshlessServerOptions, Record<string, unknown>] {
-  const rest: Record<string, unknown> = { ...(options as unknown as Record<string, unknown>) };
-  for (const key of MESHLESS_KEYS) delete rest[key];
-  return [options, rest];
+  validateServerOptions(options, where, nodeKeys);
+  const meshless: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (MESHLESS_PART.has(key)) meshless[key] = value;
+    else rest[key] = value;
+  }
+  return [meshless as unknown as MeshlessServerOptions, rest];
 }
 
 /**
@@ -56,7 +74,7 @@ function split<T extends MeshlessServerOptions>(
  * ```
  */
 export function createServer(options: CreateServerOptions, listener?: RequestListener): https.Server {
-  const [meshless, rest] = split(options);
+  const [meshless, rest] = split(options, 'createServer', HTTPS_SERVER_OPTION_KEYS);
   const server = https.createServer({ ...rest, ...meshlessTlsOptions(meshless) }, listener);
   attachMeshless(server, meshless);
   return server;
@@ -79,7 +97,7 @@ export function createSecureServer(
   options: CreateSecureServerOptions,
   listener?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
 ): http2.Http2SecureServer {
-  const [meshless, rest] = split(options);
+  const [meshless, rest] = split(options, 'createSecureServer', HTTP2_SERVER_OPTION_KEYS);
   const server = http2.createSecureServer(
     { allowHTTP1: true, ...rest, ...meshlessTlsOptions(meshless) },
     listener,

@@ -10,6 +10,8 @@ export type { AuthorizationEvent } from './decision-event.js';
 export { reportDecision } from './decision-event.js';
 export type { HandshakeFailureReason } from './handshake-failure.js';
 export { classifyHandshakeFailure } from './handshake-failure.js';
+export { HTTP2_SERVER_OPTION_KEYS, HTTPS_SERVER_OPTION_KEYS } from './node-server-options.js';
 export type { MeshlessServerOptions, ServerMode } from './options.js';
+export { MESHLESS_SERVER_KEYS, validateServerOptions } from './options.js';
 export { peerOf, securityOf } from './peer-of.js';
 export type { SecurityLabel } from './peer-state.js';

@@ -1,10 +1,24 @@
-import type { Authorizer, CertificateSource } from '@meshless/core';
+import {
+  type ApplicationTlsOptions,
+  type Authorizer,
+  applicationTlsOptions,
+  assertKnownOptions,
+  assertOptionsObject,
+  type CertificateSource,
+  invalidOption,
+  refusedOption,
+  SERVER_TLS_OPTION_KEYS,
+} from '@meshless/core';
 
 /** How a meshless server treats clients. */
 export type ServerMode = 'strict' | 'permissive';
 
-/** The meshless part of a server's options; the rest are node:https / node:http2 options. */
-export interface MeshlessServerOptions {
+/**
+ * The meshless part of a server's options, with the TLS options of the application that meshless
+ * carries into every secure context it builds (`crl`, `secureOptions`, `ciphers`, `minVersion`, ...;
+ * see `SERVER_TLS_OPTION_KEYS`); the rest are node:https / node:http2 options.
+ */
+export interface MeshlessServerOptions extends ApplicationTlsOptions {
   /** Where the server's certificate, key and trust bundle come from; rotation follows its `update` events. */
   source: CertificateSource;
   /**
@@ -49,33 +63,79 @@ export interface MeshlessServerOptions {
 
 const MODES: readonly ServerMode[] = ['strict', 'permissive'];
 
-/** Throws TypeError for options a server cannot start with. */
-export function validateServerOptions(options: MeshlessServerOptions): void {
-  if (!options || typeof options !== 'object') throw new TypeError('meshless server: options are required');
-  const { source, authorize, mode, ticketKeys } = options;
+/** The keys of {@link MeshlessServerOptions} itself. */
+export const MESHLESS_SERVER_KEYS = [
+  'source',
+  'authorize',
+  'mode',
+  'closeDenied',
+  'closeOnTrustChange',
+  'ticketKeys',
+  'handshakeTimeout',
+] as const;
+
+// Set by meshless from the source and the mode; never taken from the application.
+const MANAGED_KEYS: Readonly<Record<string, string>> = {
+  rejectUnauthorized: 'meshless verifies every client certificate; use mode to choose strict or permissive',
+  requestCert: 'meshless always requests a client certificate; use mode to choose strict or permissive',
+  cert: 'the certificate comes from options.source',
+  key: 'the private key comes from options.source',
+  ca: 'the trust bundle comes from options.source',
+};
+
+/**
+ * Checks the options of a meshless server and throws `ERR_MESHLESS_INVALID_OPTION` for the first
+ * problem: a missing source or authorizer, a bad value, an option meshless manages or that would
+ * bypass its trust, a TLS option weaker than the defaults, or an unknown key (neither meshless's,
+ * nor a TLS option meshless carries, nor one of `nodeKeys`).
+ *
+ * @example
+ * ```ts
+ * validateServerOptions({ source, authorize: authorize.any(), closeDenyed: true }, 'createServer');
+ * // throws: createServer: unknown option "closeDenyed"; did you mean "closeDenied"?
+ * ```
+ */
+export function validateServerOptions(
+  options: MeshlessServerOptions,
+  where = 'meshless server',
+  nodeKeys: readonly string[] = [],
+): void {
+  assertOptionsObject(where, options);
+  const { source, authorize, mode, ticketKeys, handshakeTimeout } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
-    throw new TypeError(
-      'meshless server: options.source must be a CertificateSource (for example from watchCertificateFiles)',
+    throw invalidOption(
+      where,
+      'source',
+      source,
+      'a CertificateSource (for example from watchCertificateFiles)',
     );
   }
   if (typeof authorize !== 'function') {
-    throw new TypeError(
-      'meshless server: options.authorize is required (use authorize.any() to accept every verified peer)',
+    throw invalidOption(
+      where,
+      'authorize',
+      authorize,
+      "an authorizer function (e.g. authorize.id('spiffe://...'), or authorize.any() to accept every verified peer)",
     );
   }
   if (mode !== undefined && !MODES.includes(mode)) {
-    throw new TypeError(
-      `meshless server: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
-    );
+    throw invalidOption(where, 'mode', mode, `one of ${MODES.map((m) => `'${m}'`).join(', ')}`);
   }
   if (ticketKeys !== undefined && (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48)) {
-    throw new TypeError('meshless server: options.ticketKeys must be a 48-byte Buffer');
+    throw invalidOption(where, 'ticketKeys', ticketKeys, 'a 48-byte Buffer');
   }
-  for (const forbidden of ['rejectUnauthorized', 'requestCert', 'cert', 'key', 'ca', 'pfx'] as const) {
-    if (forbidden in options) {
-      throw new TypeError(
-        `meshless server: options.${forbidden} is managed by meshless from options.source and mode; remove it`,
-      );
+  if (handshakeTimeout !== undefined && !(Number.isFinite(handshakeTimeout) && handshakeTimeout > 0)) {
+    throw invalidOption(where, 'handshakeTimeout', handshakeTimeout, 'a positive number of milliseconds');
+  }
+  for (const key of ['closeDenied', 'closeOnTrustChange'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw invalidOption(where, key, options[key], 'a boolean');
     }
   }
+  for (const [key, why] of Object.entries(MANAGED_KEYS)) {
+    if (key in options) throw refusedOption(where, key, why);
+  }
+  // Refuses what bypasses trust or weakens TLS; the checked copy is taken by applicationTlsOf.
+  applicationTlsOptions(where, options as unknown as Record<string, unknown>);
+  assertKnownOptions(where, options, [...MESHLESS_SERVER_KEYS, ...SERVER_TLS_OPTION_KEYS, ...nodeKeys]);
 }

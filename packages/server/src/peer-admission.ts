@@ -54,11 +54,11 @@ export class PeerAdmission {
    * The TLS session id context for a server in `mode` trusting what `material` trusts. OpenSSL
    * resumes a session only under the context it was made in (TLS 1.2 and 1.3 alike), so a change of
    * trust bundle or mode, or a ticket from another server sharing the ticket keys, means a full
-   * handshake rather than a resumption.
+   * handshake rather than a resumption. The application's own `sessionIdContext`, if any, is mixed in.
    */
-  sessionIdContext(material: TlsMaterial, mode: string): string {
+  sessionIdContext(material: TlsMaterial, mode: string, application = ''): string {
     return createHash('sha256')
-      .update(`meshless-session/1\0${this.#nonce}\0${mode}\0${trustHashOf(material)}`)
+      .update(`meshless-session/1\0${this.#nonce}\0${mode}\0${trustHashOf(material)}\0${application}`)
       .digest('hex')
       .slice(0, 32);
   }

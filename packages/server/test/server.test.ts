@@ -159,14 +159,15 @@ describe('createServer (strict)', () => {
     }
   });
 
-  it('refuses bad options with a TypeError', () => {
+  it('refuses bad options with ERR_MESHLESS_INVALID_OPTION', () => {
     const ok = { source, authorize: authorize.any() };
-    expect(() => createServer({ source } as never)).toThrow(/authorize is required/);
+    const code = expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' });
+    expect(() => createServer({ source } as never)).toThrow(/authorize must be an authorizer function/);
     expect(() => createServer({ authorize: authorize.any() } as never)).toThrow(
       /source must be a CertificateSource/,
     );
-    expect(() => createServer({ ...ok, mode: 'lenient' as never })).toThrow(TypeError);
-    expect(() => createServer({ ...ok, rejectUnauthorized: true } as never)).toThrow(/managed by meshless/);
+    expect(() => createServer({ ...ok, mode: 'lenient' as never })).toThrow(code);
+    expect(() => createServer({ ...ok, rejectUnauthorized: true } as never)).toThrow(/not accepted/);
     expect(() => createServer({ ...ok, ticketKeys: Buffer.alloc(10) })).toThrow(/48-byte/);
   });
 });

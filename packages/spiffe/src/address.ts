@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { MeshlessError } from '@meshless/core';
+import { invalidOption, MeshlessError } from '@meshless/core';
 
 /**
  * The environment variable the SPIFFE Workload Endpoint specification names for the API's address.
@@ -46,7 +46,9 @@ export function parseWorkloadApiAddress(
       `no Workload API address: pass address, or set ${SPIFFE_ENDPOINT_SOCKET} (for example unix:///run/spire/agent-sockets/spire-agent.sock)`,
     );
   }
-  if (typeof address !== 'string') throw new TypeError('workloadApiSource: address must be a string');
+  if (typeof address !== 'string') {
+    throw invalidOption('workloadApiSource', 'address', address, 'a string (unix:///path or tcp://IP:port)');
+  }
   let url: URL;
   try {
     url = new URL(address);

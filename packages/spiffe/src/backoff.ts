@@ -1,3 +1,5 @@
+import { invalidOption } from '@meshless/core';
+
 /** How long to wait between reconnection attempts. */
 export interface BackoffOptions {
   /** The first wait, in milliseconds. Default 500. */
@@ -26,8 +28,14 @@ export class Backoff {
   constructor(options: BackoffOptions = {}) {
     this.#initialMs = positive(options.initialMs ?? 500, 'backoff.initialMs');
     this.#maxMs = positive(options.maxMs ?? 30_000, 'backoff.maxMs');
-    if (this.#maxMs < this.#initialMs)
-      throw new TypeError('backoff.maxMs must not be less than backoff.initialMs');
+    if (this.#maxMs < this.#initialMs) {
+      throw invalidOption(
+        'workloadApiSource',
+        'backoff.maxMs',
+        this.#maxMs,
+        `at least backoff.initialMs (${this.#initialMs})`,
+      );
+    }
   }
 
   /** The next wait, in milliseconds. */
@@ -44,7 +52,7 @@ export class Backoff {
 
 function positive(value: number, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`workloadApiSource: ${name} must be a positive number of milliseconds`);
+    throw invalidOption('workloadApiSource', name, value, 'a positive number of milliseconds');
   }
   return value;
 }

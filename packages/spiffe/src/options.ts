@@ -1,4 +1,4 @@
-import type { SourceOptions } from '@meshless/core';
+import { assertKnownOptions, assertOptionsObject, invalidOption, type SourceOptions } from '@meshless/core';
 import type { BackoffOptions } from './backoff.js';
 import { checkPick, type SvidPick } from './pick.js';
 
@@ -33,16 +33,27 @@ export interface WorkloadApiSourceOptions extends SourceOptions {
 
 export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
-/** Throws TypeError for options a source cannot start with. */
+const WHERE = 'workloadApiSource';
+const KEYS = ['address', 'pick', 'startupTimeoutMs', 'backoff', 'name', 'expiringFraction'];
+
+/**
+ * Throws `ERR_MESHLESS_INVALID_OPTION` for options a source cannot start with, unknown keys included.
+ *
+ * @example
+ * ```ts
+ * checkOptions({ address: 'unix:///run/spire/agent.sock', startupTimeoutMs: 5_000 });
+ * ```
+ */
 export function checkOptions(options: WorkloadApiSourceOptions): void {
-  if (!options || typeof options !== 'object')
-    throw new TypeError('workloadApiSource: options must be an object');
+  assertOptionsObject(WHERE, options);
+  assertKnownOptions(WHERE, options, KEYS);
   checkPick(options.pick);
   const timeout = options.startupTimeoutMs;
   if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
-    throw new TypeError('workloadApiSource: startupTimeoutMs must be a positive number of milliseconds');
+    throw invalidOption(WHERE, 'startupTimeoutMs', timeout, 'a positive number of milliseconds');
   }
-  if (options.backoff !== undefined && (options.backoff === null || typeof options.backoff !== 'object')) {
-    throw new TypeError('workloadApiSource: backoff must be an object');
+  if (options.backoff !== undefined) {
+    assertOptionsObject(`${WHERE}: backoff`, options.backoff);
+    assertKnownOptions(`${WHERE}: backoff`, options.backoff, ['initialMs', 'maxMs']);
   }
 }

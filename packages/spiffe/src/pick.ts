@@ -1,4 +1,4 @@
-import { MeshlessError, parseSpiffeId } from '@meshless/core';
+import { assertKnownOptions, invalidOption, MeshlessError, parseSpiffeId } from '@meshless/core';
 import type { X509Svid } from './snapshot.js';
 
 /** What {@link pickSvid} and a `pick` function see of each SVID: never its key. */
@@ -23,17 +23,28 @@ export type SvidPick =
   | { spiffeId?: string; hint?: string }
   | ((svids: readonly SvidChoice[]) => SvidChoice | undefined);
 
-/** Validates a `pick` option at construction: bad options throw TypeError (or a SPIFFE ID error) at once. */
+/**
+ * Validates a `pick` option at construction: bad options throw `ERR_MESHLESS_INVALID_OPTION` (or a
+ * SPIFFE ID error) at once.
+ *
+ * @example
+ * ```ts
+ * checkPick({ spiffeId: 'spiffe://example.org/ns/prod/sa/web' });
+ * ```
+ */
 export function checkPick(pick: SvidPick | undefined): void {
+  const where = 'workloadApiSource';
   if (pick === undefined || typeof pick === 'function') return;
-  if (!pick || typeof pick !== 'object')
-    throw new TypeError('workloadApiSource: pick must be an object or a function');
+  if (!pick || typeof pick !== 'object') {
+    throw invalidOption(where, 'pick', pick, 'an object { spiffeId?, hint? } or a function');
+  }
+  assertKnownOptions(`${where}: pick`, pick, ['spiffeId', 'hint']);
   if (pick.spiffeId === undefined && pick.hint === undefined) {
-    throw new TypeError('workloadApiSource: pick needs a spiffeId, a hint, or both');
+    throw invalidOption(where, 'pick', pick, 'an object with a spiffeId, a hint, or both');
   }
   if (pick.spiffeId !== undefined) parseSpiffeId(pick.spiffeId);
   if (pick.hint !== undefined && (typeof pick.hint !== 'string' || pick.hint === '')) {
-    throw new TypeError('workloadApiSource: pick.hint must be a non-empty string');
+    throw invalidOption(where, 'pick.hint', pick.hint, 'a non-empty string');
   }
 }
 

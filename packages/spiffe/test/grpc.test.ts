@@ -159,9 +159,10 @@ describe('gRPC over mutual TLS from certificate sources', () => {
     }
   });
 
-  it('refuses bad options with TypeError', () => {
-    expect(() => grpcServerCredentials(serverSource, {} as never)).toThrow(TypeError);
-    expect(() => grpcServerCredentials({} as never, { authorize: authorize.any() })).toThrow(TypeError);
+  it('refuses bad options with ERR_MESHLESS_INVALID_OPTION', () => {
+    const invalid = expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' });
+    expect(() => grpcServerCredentials(serverSource, {} as never)).toThrow(invalid);
+    expect(() => grpcServerCredentials({} as never, { authorize: authorize.any() })).toThrow(invalid);
     expect(() => grpcChannelCredentials(serverSource, { authorizeServer: 'not-an-id' })).toThrow();
   });
 });

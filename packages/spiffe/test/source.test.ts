@@ -153,14 +153,21 @@ describe('workloadApiSource start-up', () => {
     }
   });
 
-  it('refuses bad options with TypeError', async () => {
-    await expect(workloadApiSource({ address: agent.address, pick: {} })).rejects.toThrow(TypeError);
-    await expect(workloadApiSource({ address: agent.address, startupTimeoutMs: -1 })).rejects.toThrow(
-      TypeError,
+  it('refuses bad options with ERR_MESHLESS_INVALID_OPTION', async () => {
+    const invalid = { code: 'ERR_MESHLESS_INVALID_OPTION' };
+    await expect(workloadApiSource({ address: agent.address, pick: {} })).rejects.toMatchObject(invalid);
+    await expect(workloadApiSource({ address: agent.address, startupTimeoutMs: -1 })).rejects.toMatchObject(
+      invalid,
     );
     await expect(
       workloadApiSource({ address: agent.address, backoff: { initialMs: 10, maxMs: 1 } }),
-    ).rejects.toThrow(TypeError);
+    ).rejects.toMatchObject(invalid);
+    await expect(workloadApiSource({ address: agent.address, startupTimeoutMS: 5 } as never)).rejects.toThrow(
+      /unknown option "startupTimeoutMS"; did you mean "startupTimeoutMs"\?/,
+    );
+    await expect(
+      workloadApiSource({ address: agent.address, pick: { spiffeID: 'spiffe://example.org/x' } } as never),
+    ).rejects.toThrow(/pick: unknown option "spiffeID"; did you mean "spiffeId"\?/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { assertKnownOptions, optionError } from '@meshless/core';
 import { isLayoutName, LAYOUTS, type LayoutName, layoutFiles, type MaterialFiles } from './layouts.js';
 
 /**
@@ -131,30 +132,30 @@ const LAYOUT_KEYS = new Set([...COMMON_KEYS, 'dir', 'layout', 'caDir', 'ca']);
 const WHERE = 'watchCertificateFiles';
 
 /**
- * Validates the options and fills in defaults. Every mistake is a `TypeError` thrown at call time,
- * never a rejection found later. @internal
+ * Validates the options and fills in defaults. Every mistake is a MeshlessError with code
+ * `ERR_MESHLESS_INVALID_OPTION` thrown at call time, never a rejection found later. @internal
  *
  * @example
  * ```ts
  * resolveWatchOptions({ dir: '/etc/tls', layout: 'cert-manager' }).debounceMs; // 50
- * resolveWatchOptions({ dir: '/etc/tls', layout: 'istio' });                  // throws TypeError
+ * resolveWatchOptions({ dir: '/etc/tls', layout: 'istio' });                  // throws ERR_MESHLESS_INVALID_OPTION
  * ```
  */
 export function resolveWatchOptions(input: unknown): ResolvedWatchOptions {
   if (!input || typeof input !== 'object') {
-    throw new TypeError(`${WHERE} expects { cert, key, ca } or { dir, layout }`);
+    throw optionError(`${WHERE} expects { cert, key, ca } or { dir, layout }`);
   }
   const options = input as Record<string, unknown>;
   const usesDir = options.dir !== undefined || options.layout !== undefined;
   if (usesDir && (options.cert !== undefined || options.key !== undefined)) {
-    throw new TypeError(`${WHERE}: give either { cert, key, ca } or { dir, layout }, not both`);
+    throw optionError(`${WHERE}: give either { cert, key, ca } or { dir, layout }, not both`);
   }
   rejectUnknownKeys(options, usesDir ? LAYOUT_KEYS : PATH_KEYS);
   const files = usesDir ? layoutPaths(options) : explicitPaths(options);
   const retryInitialDelayMs = duration(options, 'retryInitialDelayMs', WATCH_DEFAULTS.retryInitialDelayMs, 1);
   const retryMaxDelayMs = duration(options, 'retryMaxDelayMs', WATCH_DEFAULTS.retryMaxDelayMs, 1);
   if (retryMaxDelayMs < retryInitialDelayMs) {
-    throw new TypeError(
+    throw optionError(
       `${WHERE}: retryMaxDelayMs (${retryMaxDelayMs}) is less than retryInitialDelayMs (${retryInitialDelayMs})`,
     );
   }
@@ -174,8 +175,8 @@ export function resolveWatchOptions(input: unknown): ResolvedWatchOptions {
 
 function rejectUnknownKeys(options: Record<string, unknown>, allowed: Set<string>): void {
   // A typo such as `debounce: 10` would otherwise be ignored silently.
-  const unknown = Object.keys(options).filter((key) => !allowed.has(key) && options[key] !== undefined);
-  if (unknown.length > 0) throw new TypeError(`${WHERE}: unknown option(s) ${unknown.join(', ')}`);
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  assertKnownOptions(WHERE, defined, allowed);
 }
 
 function explicitPaths(options: Record<string, unknown>): MaterialFiles {
@@ -189,12 +190,12 @@ function explicitPaths(options: Record<string, unknown>): MaterialFiles {
 function layoutPaths(options: Record<string, unknown>): MaterialFiles {
   const dir = resolve(path(options, 'dir'));
   if (!isLayoutName(options.layout)) {
-    throw new TypeError(
+    throw optionError(
       `${WHERE}: layout must be one of ${Object.keys(LAYOUTS).join(', ')}, got ${String(options.layout)}`,
     );
   }
   if (options.caDir !== undefined && options.ca !== undefined) {
-    throw new TypeError(`${WHERE}: give caDir or ca, not both`);
+    throw optionError(`${WHERE}: give caDir or ca, not both`);
   }
   return layoutFiles(dir, options.layout, {
     ...(options.caDir !== undefined ? { caDir: resolve(path(options, 'caDir')) } : {}),
@@ -205,15 +206,15 @@ function layoutPaths(options: Record<string, unknown>): MaterialFiles {
 function path(options: Record<string, unknown>, name: string): string {
   const value = options[name];
   if (typeof value !== 'string' || value.length === 0)
-    throw new TypeError(`${WHERE}: ${name} must be a non-empty path`);
-  if (value.includes('\0')) throw new TypeError(`${WHERE}: ${name} must not contain NUL characters`);
+    throw optionError(`${WHERE}: ${name} must be a non-empty path`);
+  if (value.includes('\0')) throw optionError(`${WHERE}: ${name} must not contain NUL characters`);
   return value;
 }
 
 function optionalString(options: Record<string, unknown>, name: string): string | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${WHERE}: ${name} must be a string`);
+  if (typeof value !== 'string') throw optionError(`${WHERE}: ${name} must be a string`);
   return value;
 }
 
@@ -222,7 +223,7 @@ function duration(options: Record<string, unknown>, name: string, fallback: numb
   if (value === undefined) return fallback;
   // setTimeout clamps anything above 2^31-1 ms to 1 ms, which would turn a long interval into a busy loop.
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 2 ** 31 - 1) {
-    throw new TypeError(
+    throw optionError(
       `${WHERE}: ${name} must be a number of milliseconds from ${min} to ${2 ** 31 - 1}, got ${String(value)}`,
     );
   }
@@ -232,7 +233,7 @@ function duration(options: Record<string, unknown>, name: string, fallback: numb
 function fraction(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !(value > 0 && value < 1)) {
-    throw new TypeError(`${WHERE}: expiringFraction must be a number between 0 and 1, got ${String(value)}`);
+    throw optionError(`${WHERE}: expiringFraction must be a number between 0 and 1, got ${String(value)}`);
   }
   return value;
 }

@@ -17,7 +17,7 @@ const FINAL_ATTEMPT_GRACE_MS = 250;
  * short debounce, and swaps in new material only when it is valid (key matches, chain verifies,
  * not expired) and different; anything else is an `error` event while the last good material stays.
  *
- * Bad options throw a `TypeError` at once. When no valid material appears within `startupTimeoutMs`
+ * Bad options throw `ERR_MESHLESS_INVALID_OPTION` at once (an unknown key too, with a did-you-mean). When no valid material appears within `startupTimeoutMs`
  * the promise rejects with `ERR_MESHLESS_STARTUP_TIMEOUT`, whose message names the file and the
  * reason (and whose `cause` is the underlying error, such as `ERR_MESHLESS_FILE_UNREADABLE`).
  *

@@ -61,10 +61,18 @@ describe('options', () => {
     ['a passphrase that is not a string', { cert: 'a', key: 'b', ca: 'c', passphrase: 42 }],
   ];
   for (const [name, options] of bad) {
-    it(`throws a TypeError at call time for ${name}`, () => {
-      expect(() => watchCertificateFiles(options as WatchCertificateFilesOptions)).toThrow(TypeError);
+    it(`throws ERR_MESHLESS_INVALID_OPTION at call time for ${name}`, () => {
+      expect(() => watchCertificateFiles(options as WatchCertificateFilesOptions)).toThrow(
+        expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+      );
     });
   }
+
+  it('names a misspelled option and the one it resembles', () => {
+    expect(() =>
+      watchCertificateFiles({ cert: 'a', key: 'b', ca: 'c', debounceMS: 10 } as WatchCertificateFilesOptions),
+    ).toThrow('watchCertificateFiles: unknown option "debounceMS"; did you mean "debounceMs"?');
+  });
 
   it('knows the cert-manager and spiffe-helper layouts, with the bundle in another directory or file', () => {
     expect(LAYOUTS['cert-manager']).toEqual({ cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' });

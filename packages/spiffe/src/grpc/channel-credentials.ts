@@ -2,15 +2,23 @@ import tls, { type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import {
   type Authorizer,
+  assertKnownOptions,
+  assertOptionsObject,
   authorize,
   type CertificateSource,
+  CLIENT_TLS_OPTION_KEYS,
   identityFromCertificate,
+  invalidOption,
   MeshlessError,
   peerCertificateChain,
+  refusedOption,
   type SpiffeId,
+  TRUST_BYPASSING_TLS_OPTIONS,
   verifyPeerTrustDomain,
 } from '@meshless/core';
 import { SourceCertificateProvider } from './source-certificate-provider.js';
+
+const WHERE = 'grpcChannelCredentials';
 
 /**
  * Options of {@link grpcChannelCredentials}.
@@ -53,8 +61,30 @@ export function grpcChannelCredentials(
   options: GrpcChannelCredentialsOptions = {},
 ): grpc.ChannelCredentials {
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
-    throw new TypeError('grpcChannelCredentials: source must be a CertificateSource');
+    throw invalidOption(WHERE, 'source', source, 'a CertificateSource');
   }
+  assertOptionsObject(WHERE, options);
+  // grpc-js builds the channel's secure context from the certificate provider alone: a TLS option
+  // given here could not apply, so it is refused rather than dropped.
+  for (const key of [...CLIENT_TLS_OPTION_KEYS, ...Object.keys(TRUST_BYPASSING_TLS_OPTIONS)]) {
+    if (key in options) {
+      throw refusedOption(
+        WHERE,
+        key,
+        "grpc-js builds the channel's TLS from the source alone and could not apply it",
+      );
+    }
+  }
+  for (const key of ['rejectUnauthorized', 'ca', 'cert', 'key', 'checkServerIdentity']) {
+    if (key in options) {
+      throw refusedOption(
+        WHERE,
+        key,
+        "the server is verified against the source's bundle and authorizeServer",
+      );
+    }
+  }
+  assertKnownOptions(WHERE, options, ['authorizeServer']);
   const policy = serverPolicy(options.authorizeServer);
   const provider = new SourceCertificateProvider(source);
   const checkServerIdentity = (hostname: string, cert: PeerCertificate): Error | undefined => {
@@ -93,6 +123,8 @@ function serverPolicy(
   if (value === undefined) return undefined;
   if (typeof value === 'function') return { check: value };
   const ids = (Array.isArray(value) ? value : [value]) as (string | SpiffeId)[];
-  if (ids.length === 0) throw new TypeError('grpcChannelCredentials: authorizeServer lists no SPIFFE ID');
+  if (ids.length === 0) {
+    throw invalidOption(WHERE, 'authorizeServer', value, 'an authorizer function or one or more SPIFFE IDs');
+  }
   return { check: authorize.id(...ids), expected: ids.map(String).join(', ') };
 }

@@ -3,9 +3,15 @@ import diagnostics from 'node:diagnostics_channel';
 import type { SecureContextOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import {
+  type ApplicationTlsOptions,
   type Authorizer,
+  applicationTlsOptions,
+  assertKnownOptions,
+  assertOptionsObject,
   type CertificateSource,
   channels,
+  invalidOption,
+  SERVER_TLS_OPTION_KEYS,
   serverContextOptions,
   type TlsMaterial,
 } from '@meshless/core';
@@ -22,7 +28,7 @@ const authorizationChannel = diagnostics.channel(channels.authorization);
  * const options: GrpcServerCredentialsOptions = { authorize: authorize.memberOf('example.org') };
  * ```
  */
-export interface GrpcServerCredentialsOptions {
+export interface GrpcServerCredentialsOptions extends ApplicationTlsOptions {
   /**
    * Decides which verified clients may call: others get PERMISSION_DENIED. Required: pass
    * `authorize.any()` to accept every client the trust bundle vouches for, on purpose.
@@ -30,7 +36,11 @@ export interface GrpcServerCredentialsOptions {
   authorize: Authorizer;
   /** 48 bytes of TLS session ticket keys, kept across rotations. Default: generated. */
   ticketKeys?: Buffer;
+  // The TLS options of ApplicationTlsOptions (crl, secureOptions, minVersion, ...) apply to every
+  // secure context, rotations included; weaker ones than the defaults are refused.
 }
+
+const WHERE = 'grpcServerCredentials';
 
 /**
  * grpc-js server credentials whose certificate, key and trust bundle follow a certificate source.
@@ -41,24 +51,33 @@ export interface GrpcServerCredentialsOptions {
 class SourceServerCredentials extends grpc.ServerCredentials {
   readonly #source: CertificateSource;
   readonly #ticketKeys: Buffer;
+  readonly #applicationTls: Readonly<ApplicationTlsOptions>;
   #material: TlsMaterial;
   #withdrawn = false;
   readonly #onUpdate = (material: TlsMaterial) => {
     this.#material = material;
     this.#withdrawn = false;
-    this.updateSecureContextOptions(serverContextOptions(material, this.#ticketKeys));
+    this.updateSecureContextOptions(serverContextOptions(material, this.#ticketKeys, this.#applicationTls));
   };
   readonly #onWithdrawn = () => {
     this.#withdrawn = true;
     this.updateSecureContextOptions(null);
   };
 
-  constructor(source: CertificateSource, ticketKeys: Buffer) {
+  constructor(
+    source: CertificateSource,
+    ticketKeys: Buffer,
+    applicationTls: Readonly<ApplicationTlsOptions>,
+  ) {
     const material = source.current();
     // Mutual TLS: OpenSSL refuses a client without a certificate that verifies against the bundle.
-    super({ requestCert: true, rejectUnauthorized: true }, serverContextOptions(material, ticketKeys));
+    super(
+      { requestCert: true, rejectUnauthorized: true },
+      serverContextOptions(material, ticketKeys, applicationTls),
+    );
     this.#source = source;
     this.#ticketKeys = ticketKeys;
+    this.#applicationTls = applicationTls;
     this.#material = material;
   }
 
@@ -91,7 +110,7 @@ class SourceServerCredentials extends grpc.ServerCredentials {
     } catch {
       return null;
     }
-    return serverContextOptions(this.#material, this.#ticketKeys);
+    return serverContextOptions(this.#material, this.#ticketKeys, this.#applicationTls);
   }
 
   override _equals(other: grpc.ServerCredentials): boolean {
@@ -125,18 +144,25 @@ export function grpcServerCredentials(
   options: GrpcServerCredentialsOptions,
 ): grpc.ServerCredentials {
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
-    throw new TypeError('grpcServerCredentials: source must be a CertificateSource');
+    throw invalidOption(WHERE, 'source', source, 'a CertificateSource');
   }
-  if (!options || typeof options.authorize !== 'function') {
-    throw new TypeError(
-      'grpcServerCredentials: options.authorize is required (use authorize.any() to accept every verified client)',
+  assertOptionsObject(WHERE, options);
+  // Refuses trust bypasses and weaker settings first, so they get their reason rather than "unknown".
+  const applicationTls = applicationTlsOptions(WHERE, options as unknown as Record<string, unknown>);
+  assertKnownOptions(WHERE, options, ['authorize', 'ticketKeys', ...SERVER_TLS_OPTION_KEYS]);
+  if (typeof options.authorize !== 'function') {
+    throw invalidOption(
+      WHERE,
+      'authorize',
+      options.authorize,
+      "an authorizer function (e.g. authorize.id('spiffe://...'), or authorize.any() to accept every verified client)",
     );
   }
   const ticketKeys = options.ticketKeys ?? randomBytes(48);
   if (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48) {
-    throw new TypeError('grpcServerCredentials: options.ticketKeys must be a 48-byte Buffer');
+    throw invalidOption(WHERE, 'ticketKeys', ticketKeys, 'a 48-byte Buffer');
   }
-  const credentials = new SourceServerCredentials(source, ticketKeys);
+  const credentials = new SourceServerCredentials(source, ticketKeys, applicationTls);
   const interceptor = authorizationInterceptor(options.authorize, () => credentials.material);
   return grpc.experimental.createServerCredentialsWithInterceptors(credentials, [interceptor]);
 }
