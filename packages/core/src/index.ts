@@ -39,6 +39,7 @@ export {
   optionError,
   refusedOption,
 } from './options.js';
+export { PeerAdmission } from './peer-admission.js';
 export type { PeerVerdict } from './peer-verification.js';
 export { assertVerdictCurrent, trustHashOf, verifyPeerCertificate } from './peer-verification.js';
 export type { PemBlock, PemInput } from './pem.js';

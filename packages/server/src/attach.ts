@@ -9,6 +9,7 @@ import {
   type AuthorizationDecision,
   channels,
   identityFromCertificate,
+  PeerAdmission,
   serverContextOptions,
   type TlsMaterial,
 } from '@meshless/core';
@@ -16,7 +17,6 @@ import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated 
 import { applicationTlsOf } from './application-tls.js';
 import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
-import { PeerAdmission } from './peer-admission.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
 import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';

@@ -6,13 +6,13 @@ import {
   type Authorizer,
   identityFromCertificate,
   isMeshlessError,
+  type PeerAdmission,
   type PeerIdentity,
   peerCertificateChain,
   peerChainsTo,
   type TlsMaterial,
   trustedRoots,
   trustedRootsPem,
-  verifyPeerTrustDomain,
 } from '@meshless/core';
 
 /** What grpc-js's calls offer through `getAuthContext()` (its AuthContext type is not exported). */
@@ -46,8 +46,9 @@ export function cachedVerdict(socket: TLSSocket): PeerVerdict | undefined {
 }
 
 /**
- * Decides once per connection: a certificate OpenSSL verified, whose chain anchors in the bundle of
- * the peer's own trust domain, read into a peer identity, then authorized. Cached on the socket: the
+ * Decides once per connection: a certificate OpenSSL verified, admitted by `admission` (the X509-SVID
+ * profile, the key policy, the peer's trust domain; on a resumed session the verdict of the full
+ * handshake that made it), read into a peer identity, then authorized. Cached on the socket: the
  * peer of a connection does not change, and `getPeerCertificate(true)` is costly. When the trusted
  * roots change (a CA rotation, a federated bundle dropped), the connection's peer is checked again on
  * its next call, as OpenSSL would on a new handshake, and refused if it no longer chains to them.
@@ -56,6 +57,7 @@ export function connectionVerdict(
   socket: TLSSocket,
   authorize: Authorizer,
   material: TlsMaterial,
+  admission: PeerAdmission,
 ): PeerVerdict {
   const holder = socket as unknown as WithVerdict;
   const cached = holder[VERDICT];
@@ -70,7 +72,7 @@ export function connectionVerdict(
     verdict =
       cached && !peerChainsTo(chain.leaf, trustedRoots(material), chain.presented)
         ? unauthenticated('the client certificate no longer chains to a trusted root')
-        : decide(chain, authorize, material);
+        : decide(chain, authorize, material, admission, socket.isSessionReused());
   }
   holder[VERDICT] = { verdict, trust };
   return verdict;
@@ -78,27 +80,31 @@ export function connectionVerdict(
 
 /**
  * The same decision from grpc-js's public `getAuthContext()`, for when the socket cannot be reached:
- * it shows the leaf alone, so a federated peer issued by an intermediate passes only if it was
- * verified before on a full chain (fail closed otherwise).
+ * it shows the leaf alone, as a resumed session does, so it is judged as one: a peer issued by an
+ * intermediate passes only if this server admitted it before on a full chain (fail closed otherwise).
  */
 export function callVerdict(
   call: AuthContextHolder,
   authorize: Authorizer,
   material: TlsMaterial,
+  admission: PeerAdmission,
 ): PeerVerdict {
   const raw = call.getAuthContext().sslPeerCertificate?.raw;
   if (!raw) return unauthenticated('no verified client certificate');
-  return decide({ leaf: new X509Certificate(raw), presented: [] }, authorize, material);
+  return decide({ leaf: new X509Certificate(raw), presented: [] }, authorize, material, admission, true);
 }
 
 function decide(
   chain: { leaf: X509Certificate; presented: X509Certificate[] },
   authorize: Authorizer,
   material: TlsMaterial,
+  admission: PeerAdmission,
+  resumed: boolean,
 ): PeerVerdict {
   let peer: PeerIdentity;
   try {
-    verifyPeerTrustDomain(material, chain.leaf, chain.presented);
+    const refusal = admission.admit(chain.leaf, resumed, material, chain.presented);
+    if (refusal) return unauthenticated(refusal.message);
     peer = identityFromCertificate(chain.leaf);
   } catch (error) {
     return unauthenticated(

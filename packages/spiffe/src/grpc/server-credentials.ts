@@ -11,6 +11,7 @@ import {
   type CertificateSource,
   channels,
   invalidOption,
+  PeerAdmission,
   SERVER_TLS_OPTION_KEYS,
   serverContextOptions,
   type TlsMaterial,
@@ -52,12 +53,14 @@ class SourceServerCredentials extends grpc.ServerCredentials {
   readonly #source: CertificateSource;
   readonly #ticketKeys: Buffer;
   readonly #applicationTls: Readonly<ApplicationTlsOptions>;
+  /** Judges each client certificate, full and resumed handshakes, and binds sessions to this server. */
+  readonly admission = new PeerAdmission();
   #material: TlsMaterial;
   #withdrawn = false;
   readonly #onUpdate = (material: TlsMaterial) => {
     this.#material = material;
     this.#withdrawn = false;
-    this.updateSecureContextOptions(serverContextOptions(material, this.#ticketKeys, this.#applicationTls));
+    this.updateSecureContextOptions(this.#contextOptions(material));
   };
   readonly #onWithdrawn = () => {
     this.#withdrawn = true;
@@ -71,14 +74,26 @@ class SourceServerCredentials extends grpc.ServerCredentials {
   ) {
     const material = source.current();
     // Mutual TLS: OpenSSL refuses a client without a certificate that verifies against the bundle.
-    super(
-      { requestCert: true, rejectUnauthorized: true },
-      serverContextOptions(material, ticketKeys, applicationTls),
-    );
+    // The secure context options are given at once below, when the admission exists.
+    super({ requestCert: true, rejectUnauthorized: true }, {});
     this.#source = source;
     this.#ticketKeys = ticketKeys;
     this.#applicationTls = applicationTls;
     this.#material = material;
+    this.updateSecureContextOptions(this.#contextOptions(material));
+  }
+
+  // Every secure context: the full set, with the session id context that binds sessions to this
+  // server and its trust bundle, so that each resumption meets the verdict of its full handshake.
+  #contextOptions(material: TlsMaterial): SecureContextOptions {
+    return {
+      ...serverContextOptions(material, this.#ticketKeys, this.#applicationTls),
+      sessionIdContext: this.admission.sessionIdContext(
+        material,
+        'strict',
+        this.#applicationTls.sessionIdContext,
+      ),
+    };
   }
 
   /** The material of the latest handshakes: what peers are verified against. */
@@ -110,7 +125,7 @@ class SourceServerCredentials extends grpc.ServerCredentials {
     } catch {
       return null;
     }
-    return serverContextOptions(this.#material, this.#ticketKeys, this.#applicationTls);
+    return this.#contextOptions(this.#material);
   }
 
   override _equals(other: grpc.ServerCredentials): boolean {
@@ -163,14 +178,14 @@ export function grpcServerCredentials(
     throw invalidOption(WHERE, 'ticketKeys', ticketKeys, 'a 48-byte Buffer');
   }
   const credentials = new SourceServerCredentials(source, ticketKeys, applicationTls);
-  const interceptor = authorizationInterceptor(options.authorize, () => credentials.material);
+  const interceptor = authorizationInterceptor(options.authorize, credentials);
   return grpc.experimental.createServerCredentialsWithInterceptors(credentials, [interceptor]);
 }
 
 // Credentials' interceptors run first, on the base call, so the connection's socket is within reach.
 function authorizationInterceptor(
   authorize: Authorizer,
-  material: () => TlsMaterial,
+  credentials: SourceServerCredentials,
 ): grpc.ServerInterceptor {
   return (_method, call) =>
     new grpc.ServerInterceptingCall(call, {
@@ -178,9 +193,10 @@ function authorizationInterceptor(
         next({
           onReceiveMetadata: (metadata, proceed) => {
             const socket = socketOfCall(call);
+            const { admission, material } = credentials;
             const verdict = socket
-              ? connectionVerdict(socket, authorize, material())
-              : callVerdict(call, authorize, material());
+              ? connectionVerdict(socket, authorize, material, admission)
+              : callVerdict(call, authorize, material, admission);
             if (authorizationChannel.hasSubscribers) publishDecision(verdict);
             if (verdict.refusal) call.sendStatus({ ...verdict.refusal, metadata: new grpc.Metadata() });
             else proceed(metadata);

@@ -1,16 +1,14 @@
 import { createHash, randomBytes, type X509Certificate } from 'node:crypto';
+import { MeshlessError } from './errors.js';
+import { peerChainsTo, presentedIssuers, trustedRoots } from './federation.js';
+import { LruCache } from './lru.js';
+import type { TlsMaterial } from './material.js';
 import {
   assertVerdictCurrent,
-  LruCache,
-  MeshlessError,
   type PeerVerdict,
-  peerChainsTo,
-  presentedIssuers,
-  type TlsMaterial,
-  trustedRoots,
   trustHashOf,
   verifyPeerCertificate,
-} from '@meshless/core';
+} from './peer-verification.js';
 
 // Enough for every client certificate a busy server sees within a session's lifetime; a resumed
 // session whose verdict was evicted is re-judged from its leaf alone (see admitResumed).
@@ -38,11 +36,19 @@ export class PeerAdmission {
   /** Random per server: its sessions resume on this server only, where their verdicts are. */
   readonly #nonce = randomBytes(16).toString('hex');
 
-  /** The refusal of a peer certificate OpenSSL verified, or undefined to admit it. */
-  admit(leaf: X509Certificate, resumed: boolean, material: TlsMaterial): MeshlessError | undefined {
+  /**
+   * The refusal of a peer certificate OpenSSL verified, or undefined to admit it. `presented` is the
+   * chain the peer sent after its leaf, by default read from the leaf's `issuerCertificate` links.
+   */
+  admit(
+    leaf: X509Certificate,
+    resumed: boolean,
+    material: TlsMaterial,
+    presented: readonly X509Certificate[] = resumed ? [] : presentedIssuers(leaf),
+  ): MeshlessError | undefined {
     try {
       if (resumed) this.#admitResumed(leaf, material);
-      else this.#remember(verifyPeerCertificate(material, leaf, presentedIssuers(leaf)));
+      else this.#remember(verifyPeerCertificate(material, leaf, presented));
       return undefined;
     } catch (error) {
       if (error instanceof MeshlessError) return error;

@@ -1,0 +1,87 @@
+// The gRPC server holds client certificates to the same rules as the HTTP servers (issue 15): a
+// client certificate OpenSSL verifies but the X509-SVID profile, the key policy or the trust domain
+// refuse gets UNAUTHENTICATED before the handler runs, after a positive control.
+import * as grpc from '@grpc/grpc-js';
+import { authorize, loadMaterial, type MemorySource, memorySource } from '@meshless/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyUsage, makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
+import { grpcServerCredentials } from '../src/index.js';
+import { type EchoServer, echoClient, startEcho } from './support/echo-service.js';
+
+const TD = 'example.org';
+const WEB = `spiffe://${TD}/ns/prod/sa/web`;
+const ADMIN = `spiffe://${TD}/ns/prod/sa/admin`;
+const { digitalSignature, keyCertSign } = keyUsage;
+
+let root: TestCa;
+let otherRoot: TestCa;
+let source: MemorySource;
+let echo: EchoServer;
+
+beforeAll(async () => {
+  root = await makeRoot({ trustDomain: TD });
+  otherRoot = await makeRoot({ trustDomain: 'other.org' });
+  const server = await makeLeaf(root, { uris: [`spiffe://${TD}/ns/prod/sa/orders`] });
+  source = memorySource(loadMaterial({ ...materialOf(server), ca: root.rootPem + otherRoot.rootPem }));
+  echo = await startEcho(grpcServerCredentials(source, { authorize: authorize.any() }));
+});
+
+afterAll(async () => {
+  await echo.close();
+  await source.close();
+});
+
+async function call(peer: { chainPem: string; keyPem: string }) {
+  const client = echoClient(
+    echo.port,
+    grpc.credentials.createSsl(
+      Buffer.from(root.rootPem),
+      Buffer.from(peer.keyPem),
+      Buffer.from(peer.chainPem),
+      {
+        checkServerIdentity: () => undefined,
+      },
+    ),
+  );
+  try {
+    return await client.whoami().then(
+      (reply) => ({ reply, error: undefined }),
+      (error: grpc.ServiceError) => ({ reply: undefined, error }),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+describe('gRPC server, client certificates OpenSSL verifies', () => {
+  it.each([
+    ['a CA leaf', () => makeLeaf(root, { uris: [WEB], isCa: true, keyUsage: digitalSignature }), 'CA'],
+    ['a SPIFFE ID without a path', () => makeLeaf(root, { uris: [`spiffe://${TD}`] }), 'no path'],
+    ['an RSA-1024 key', () => makeLeaf(root, { uris: [WEB], key: 'rsa-1024' }), 'RSA key of 1024 bits'],
+    [
+      'another trust domain',
+      () => makeLeaf(otherRoot, { uris: ['spiffe://other.org/ns/prod/sa/web'] }),
+      'no trust bundle',
+    ],
+    [
+      'an identity minted by a CA:TRUE workload certificate',
+      async () => {
+        const minter = await makeLeaf(root, {
+          uris: [WEB],
+          isCa: true,
+          keyUsage: digitalSignature | keyCertSign,
+        });
+        return makeLeaf({ ...minter, chainPem: minter.certPem, rootPem: root.rootPem } as TestCa, {
+          uris: [ADMIN],
+        });
+      },
+      'workload certificate',
+    ],
+  ])('refuses %s with UNAUTHENTICATED', async (_name, make, why) => {
+    const control = await call(await makeLeaf(root, { uris: [WEB] }));
+    expect(control.reply?.caller).toBe(WEB);
+    const { error } = await call(await make());
+    expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error?.details).toContain(why);
+  });
+});
