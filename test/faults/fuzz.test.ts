@@ -337,13 +337,13 @@ describe('authorize.pattern', () => {
     );
   });
 
-  it('rejects a malformed pattern at construction with a TypeError (bad options), never later', () => {
+  it('rejects a malformed pattern at construction with ERR_MESHLESS_INVALID_OPTION, never later', () => {
     fc.assert(
       fc.property(anyText, (text) => {
         try {
           authorize.pattern(text);
         } catch (err) {
-          expect(err).toBeInstanceOf(TypeError);
+          expect(err).toMatchObject({ code: 'ERR_MESHLESS_INVALID_OPTION' });
         }
       }),
       { numRuns: 1_000 },

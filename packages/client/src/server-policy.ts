@@ -4,6 +4,7 @@ import {
   authorize,
   channels,
   MeshlessError,
+  optionError,
   type PeerIdentity,
   type SpiffeId,
 } from '@meshless/core';
@@ -23,7 +24,8 @@ export interface ServerPolicy {
  * Normalizes `authorizeServer`: SPIFFE IDs become `authorize.id(...)`, whose expected IDs are kept
  * so that a refusal can say what was expected and what was found.
  *
- * @throws TypeError for an invalid SPIFFE ID or a value that is neither an authorizer nor IDs.
+ * @throws MeshlessError `ERR_MESHLESS_INVALID_OPTION` for an invalid SPIFFE ID or a value that is neither
+ * an authorizer nor IDs.
  * @example
  * ```ts
  * serverPolicy('spiffe://example.org/ns/prod/sa/orders').expected; // ['spiffe://example.org/ns/prod/sa/orders']
@@ -33,9 +35,12 @@ export function serverPolicy(value: ServerAuthorization): ServerPolicy {
   if (typeof value === 'function') return { authorize: value };
   const ids = (Array.isArray(value) ? value : [value]) as (string | SpiffeId)[];
   if (ids.length === 0 || ids.some((id) => typeof id !== 'string' && typeof id?.toString !== 'function')) {
-    throw new TypeError('authorizeServer must be an authorizer function or one or more SPIFFE IDs');
+    throw optionError(
+      'authorizeServer must be an authorizer function or one or more SPIFFE IDs',
+      'authorizeServer',
+    );
   }
-  const check = authorize.id(...ids); // throws TypeError for an invalid ID
+  const check = authorize.id(...ids); // throws ERR_MESHLESS_INVALID_OPTION for an invalid ID
   return { authorize: check, expected: Object.freeze(ids.map(String)) };
 }
 

@@ -1,4 +1,12 @@
+import { MeshlessError } from './errors.js';
 import type { PeerIdentity } from './identity.js';
+import {
+  assertKnownOptions,
+  assertOptionsObject,
+  describeValue,
+  invalidOption,
+  optionError,
+} from './options.js';
 import { parseSpiffeId, parseTrustDomain, type SpiffeId, type TrustDomain } from './spiffe-id.js';
 
 /** What an authorizer decided, with a reason short enough for a log line or an HTTP body. */
@@ -36,13 +44,18 @@ function toId(value: SpiffeId | string, where: string): SpiffeId {
   try {
     return typeof value === 'string' ? parseSpiffeId(value) : parseSpiffeId(String(value));
   } catch (cause) {
-    throw new TypeError(`${where}: ${(cause as Error).message}`, { cause });
+    throw new MeshlessError(
+      'ERR_MESHLESS_INVALID_OPTION',
+      `${where}: ${(cause as Error).message}; got ${describeValue(value)}`,
+      { actual: describeValue(value) },
+      cause,
+    );
   }
 }
 
 function requireSome<T>(values: T[], where: string): void {
   // An empty list would either allow nothing (useless) or, for allOf, everything (dangerous).
-  if (values.length === 0) throw new TypeError(`${where} needs at least one argument`);
+  if (values.length === 0) throw optionError(`${where} needs at least one argument`);
 }
 
 /**
@@ -105,7 +118,12 @@ function memberOf(trustDomain: TrustDomain | string): Authorizer {
   try {
     td = typeof trustDomain === 'string' ? parseTrustDomain(trustDomain) : trustDomain;
   } catch (cause) {
-    throw new TypeError(`authorize.memberOf: ${(cause as Error).message}`, { cause });
+    throw new MeshlessError(
+      'ERR_MESHLESS_INVALID_OPTION',
+      `authorize.memberOf: ${(cause as Error).message}`,
+      { actual: describeValue(trustDomain) },
+      cause,
+    );
   }
   return (peer) => {
     if (!peer) return NO_PEER;
@@ -119,7 +137,7 @@ function memberOf(trustDomain: TrustDomain | string): Authorizer {
 type PatternSegment = { kind: 'literal'; text: string } | { kind: 'one' } | { kind: 'rest' };
 
 function compilePattern(glob: string): { trustDomain: string; segments: PatternSegment[] } {
-  const fail = (why: string) => new TypeError(`authorize.pattern(${JSON.stringify(glob)}): ${why}`);
+  const fail = (why: string) => optionError(`authorize.pattern(${JSON.stringify(glob)}): ${why}`);
   if (typeof glob !== 'string' || !glob.startsWith('spiffe://'))
     throw fail('a pattern starts with spiffe://');
   const rest = glob.slice('spiffe://'.length);
@@ -252,9 +270,11 @@ function audit(
   options: { onDecision?: (record: AuditRecord) => void } = {},
 ): Authorizer {
   assertFunctions([authorizer], 'authorize.audit');
+  assertOptionsObject('authorize.audit', options);
+  assertKnownOptions('authorize.audit', options, ['onDecision']);
   const { onDecision } = options;
   if (onDecision !== undefined && typeof onDecision !== 'function')
-    throw new TypeError('authorize.audit: onDecision must be a function');
+    throw invalidOption('authorize.audit', 'onDecision', onDecision, 'a function');
   return (peer) => {
     const decision = authorizer(peer);
     onDecision?.({ peer, wouldAllow: decision.allowed, reason: decision.reason });
@@ -269,7 +289,7 @@ function audit(
 
 function assertFunctions(authorizers: unknown[], where: string): void {
   if (authorizers.some((a) => typeof a !== 'function'))
-    throw new TypeError(`${where} takes authorizer functions`);
+    throw optionError(`${where} takes authorizer functions, such as authorize.id('spiffe://...')`);
 }
 
 /**

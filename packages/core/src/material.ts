@@ -4,6 +4,7 @@ import { verifyChain } from './chain.js';
 import { MeshlessError } from './errors.js';
 import { identityFromCertificate, type PeerIdentity } from './identity.js';
 import { assertStrongKey } from './key-policy.js';
+import { assertKnownOptions, assertOptionsObject, invalidOption, optionError } from './options.js';
 import { decodePem, describe, type PemInput } from './pem.js';
 import { readPrivateKey } from './private-key.js';
 import { assertStrongSignature } from './signature-policy.js';
@@ -72,11 +73,21 @@ export interface TlsMaterial {
  * ```
  */
 export function loadMaterial(input: MaterialInput): TlsMaterial {
-  if (!input || typeof input !== 'object') throw new TypeError('loadMaterial expects { cert, key, ca }');
+  assertOptionsObject('loadMaterial', input);
+  assertKnownOptions('loadMaterial', input, [
+    'cert',
+    'key',
+    'ca',
+    'passphrase',
+    'federatedBundles',
+    'files',
+    'now',
+    'clockSkewMs',
+  ]);
   for (const name of ['cert', 'key', 'ca'] as const) {
     const value = input[name];
     if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-      throw new TypeError(`loadMaterial: ${name} must be a PEM string or Buffer`);
+      throw invalidOption('loadMaterial', name, value, 'a PEM string or Buffer');
     }
   }
   const files = input.files ?? {};
@@ -141,7 +152,10 @@ function readFederatedBundles(
   const result = new Map<string, string>();
   if (input === undefined) return result;
   if (input === null || typeof input !== 'object') {
-    throw new TypeError('loadMaterial: federatedBundles must be an object or a Map of trust domain to PEM');
+    throw optionError(
+      'loadMaterial: federatedBundles must be an object or a Map of trust domain to PEM',
+      'federatedBundles',
+    );
   }
   const entries = input instanceof Map ? [...input.entries()] : Object.entries(input);
   if (entries.length > 0 && !ownTrustDomain) {
@@ -168,7 +182,7 @@ function readFederatedBundles(
       );
     }
     if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-      throw new TypeError(`loadMaterial: ${where} must be a PEM string or Buffer`);
+      throw optionError(`loadMaterial: ${where} must be a PEM string or Buffer`, where);
     }
     const roots = readCertificates(value, where, undefined);
     for (const root of roots) assertTrustAnchor(root, where);

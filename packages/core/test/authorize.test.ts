@@ -93,16 +93,22 @@ describe('authorize', () => {
     'spiffe://example.org/ns//x',
     'spiffe://example.org/ns/../x',
   ])('pattern %j is refused at construction', (glob) => {
-    expect(() => authorize.pattern(glob)).toThrow(TypeError);
+    expect(() => authorize.pattern(glob)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
   });
 
   it('bad IDs and empty lists are refused at construction', () => {
-    expect(() => authorize.id('spiffe://Example.org/x')).toThrow(TypeError);
-    expect(() => authorize.id()).toThrow(TypeError);
-    expect(() => authorize.oneOf()).toThrow(TypeError);
-    expect(() => authorize.anyOf()).toThrow(TypeError);
-    expect(() => authorize.allOf()).toThrow(TypeError);
-    expect(() => authorize.memberOf('Bad Domain')).toThrow(TypeError);
+    expect(() => authorize.id('spiffe://Example.org/x')).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
+    expect(() => authorize.id()).toThrow(expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }));
+    expect(() => authorize.oneOf()).toThrow(expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }));
+    expect(() => authorize.anyOf()).toThrow(expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }));
+    expect(() => authorize.allOf()).toThrow(expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }));
+    expect(() => authorize.memberOf('Bad Domain')).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
   });
 
   it('anyOf() allows when one allows and explains every denial otherwise', () => {
@@ -155,6 +161,8 @@ describe('authorize.audit', () => {
   });
 
   it('refuses a non-function at construction', () => {
-    expect(() => authorize.audit('x' as never)).toThrow(TypeError);
+    expect(() => authorize.audit('x' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_MESHLESS_INVALID_OPTION' }),
+    );
   });
 });

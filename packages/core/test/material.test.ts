@@ -368,8 +368,13 @@ describe('loadMaterial rejects', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
-  it('throws TypeError for inputs of the wrong type', () => {
-    expect(() => loadMaterial({ cert: 42 as never, key: 'x', ca: 'y' })).toThrow(TypeError);
+  it('throws ERR_MESHLESS_INVALID_OPTION for inputs of the wrong type and unknown keys', () => {
+    expect(() => loadMaterial({ cert: 42 as never, key: 'x', ca: 'y' })).toThrow(
+      'loadMaterial: cert must be a PEM string or Buffer; got the number 42',
+    );
+    expect(() => loadMaterial({ ...materialOf(good), passphase: 'x' } as never)).toThrow(
+      'loadMaterial: unknown option "passphase"; did you mean "passphrase"?',
+    );
   });
 });
 

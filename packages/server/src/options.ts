@@ -63,7 +63,14 @@ export interface MeshlessServerOptions extends ApplicationTlsOptions {
 
 const MODES: readonly ServerMode[] = ['strict', 'permissive'];
 
-/** The keys of {@link MeshlessServerOptions} itself. */
+/**
+ * The keys of {@link MeshlessServerOptions} itself (not the TLS options it carries).
+ *
+ * @example
+ * ```ts
+ * MESHLESS_SERVER_KEYS.includes('closeDenied'); // true
+ * ```
+ */
 export const MESHLESS_SERVER_KEYS = [
   'source',
   'authorize',

@@ -3,6 +3,7 @@
 import { constants } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import type https from 'node:https';
+import nodeHttps from 'node:https';
 import tls from 'node:tls';
 import {
   authorize,
@@ -15,7 +16,13 @@ import {
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
 import { opensslCrl } from '../../../test/support/openssl-crl.js';
-import { type CreateServerOptions, createSecureServer, createServer } from '../src/index.js';
+import {
+  attachMeshless,
+  type CreateServerOptions,
+  createSecureServer,
+  createServer,
+  meshlessTlsOptions,
+} from '../src/index.js';
 import { close, get, handshakeError, listen } from './helpers.js';
 
 const ORDERS = 'spiffe://example.org/ns/prod/sa/orders';
@@ -46,9 +53,24 @@ afterEach(async () => {
   }
 });
 
-async function start(extra: Partial<CreateServerOptions>): Promise<{ port: number; source: MemorySource }> {
+type Flavour = 'createServer' | 'createSecureServer' | 'meshlessTlsOptions + attachMeshless';
+
+async function start(
+  extra: Partial<CreateServerOptions>,
+  flavour: Flavour = 'createServer',
+): Promise<{ port: number; source: MemorySource }> {
   const source = memorySource(loadMaterial(materialOf(serverBefore)));
-  const server = createServer({ source, authorize: authorize.any(), ...extra }, (_req, res) => res.end('ok'));
+  const options = { source, authorize: authorize.any(), ...extra };
+  const app = (_req: unknown, res: { end(body: string): void }) => res.end('ok');
+  let server: https.Server;
+  if (flavour === 'createServer') server = createServer(options, app);
+  else if (flavour === 'createSecureServer')
+    server = createSecureServer(options, app) as unknown as https.Server;
+  else {
+    // A framework creates the server: the TLS options go in the one object given to both calls.
+    server = nodeHttps.createServer(meshlessTlsOptions(options), app);
+    attachMeshless(server, options);
+  }
   running.push({ server, source });
   return { port: await listen(server), source };
 }
@@ -94,14 +116,17 @@ async function resumes(port: number): Promise<boolean> {
 }
 
 describe('application TLS options across rotations', () => {
-  it('a crl given to createServer still refuses the revoked client after a rotation (CRL from the openssl CLI)', async () => {
-    const { port, source } = await start({ crl });
-    expect((await get(port, '/', as(orders))).status).toBe(200);
-    expect(await refusedBecause(port, revoked)).toBe('CERT_REVOKED');
-    await rotate(port, source);
-    expect((await get(port, '/', as(orders))).status).toBe(200);
-    expect(await refusedBecause(port, revoked)).toBe('CERT_REVOKED');
-  });
+  it.each<Flavour>(['createServer', 'createSecureServer', 'meshlessTlsOptions + attachMeshless'])(
+    'a crl given to %s still refuses the revoked client after a rotation (CRL from the openssl CLI)',
+    async (flavour) => {
+      const { port, source } = await start({ crl }, flavour);
+      expect((await get(port, '/', as(orders))).status).toBe(200);
+      expect(await refusedBecause(port, revoked)).toBe('CERT_REVOKED');
+      await rotate(port, source);
+      expect((await get(port, '/', as(orders))).status).toBe(200);
+      expect(await refusedBecause(port, revoked)).toBe('CERT_REVOKED');
+    },
+  );
 
   it('secureOptions SSL_OP_NO_TICKET still applies after a rotation (no resumption)', async () => {
     const { port, source } = await start({ secureOptions: constants.SSL_OP_NO_TICKET });
