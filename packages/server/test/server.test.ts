@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import https from 'node:https';
+import type https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
