@@ -23,7 +23,7 @@ export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';
-export { supportsTlsGroup, tlsAlertOf } from './node-line.js';
+export { hasPostQuantumKeyExchange, tlsAlertOf } from './node-line.js';
 export type { PemBlock, PemInput } from './pem.js';
 export { decodePem, MAX_PEM_INPUT_BYTES } from './pem.js';
 export { readPrivateKey } from './private-key.js';

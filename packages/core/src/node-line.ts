@@ -6,8 +6,7 @@
 //   24, 26) says "ssl/tls alert bad certificate" (ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE, slash
 //   included). tlsAlertOf() reads both, so a refused client certificate is classified alike.
 // - Key exchange groups. OpenSSL 3.5 has the hybrid post-quantum group X25519MLKEM768 (the default
-//   of plain Node 24 and 26); OpenSSL 3.0 refuses its name. supportsTlsGroup() finds out once.
-import tls from 'node:tls';
+//   of plain Node 24 and 26); OpenSSL 3.0 refuses its name. hasPostQuantumKeyExchange() says which.
 
 const ALERT_CODE = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_([A-Z0-9_]+)$/;
 
@@ -29,27 +28,18 @@ export function tlsAlertOf(error: unknown): string | undefined {
   return ALERT_CODE.exec(code)?.[1]?.toLowerCase();
 }
 
-const groupSupport = new Map<string, boolean>();
-
 /**
- * Whether the OpenSSL that the running Node links accepts `group` as a TLS key exchange group
- * (`X25519MLKEM768` needs OpenSSL 3.5: current Node 22, 24 and 26, not Node 20). Checked once per name.
+ * Whether the OpenSSL the running Node links has the hybrid post-quantum key exchange group
+ * `X25519MLKEM768`: OpenSSL 3.5 and later (current Node 22, 24 and 26), not Node 20's OpenSSL 3.0.
+ * Read from the version, not by trying the group: on Node 20 a refused `ecdhCurve` leaves an error
+ * on OpenSSL's queue that makes a later, unrelated crypto call fail (a WebCrypto key import).
  *
  * @example
  * ```ts
- * const ecdhCurve = supportsTlsGroup('X25519MLKEM768') ? 'X25519MLKEM768:X25519' : 'X25519';
+ * const ecdhCurve = hasPostQuantumKeyExchange() ? 'X25519MLKEM768:X25519' : 'X25519';
  * ```
  */
-export function supportsTlsGroup(group: string): boolean {
-  let supported = groupSupport.get(group);
-  if (supported === undefined) {
-    try {
-      tls.createSecureContext({ ecdhCurve: group });
-      supported = true;
-    } catch {
-      supported = false;
-    }
-    groupSupport.set(group, supported);
-  }
-  return supported;
+export function hasPostQuantumKeyExchange(openssl: string = process.versions.openssl): boolean {
+  const [major = 0, minor = 0] = openssl.split('.').map((part) => Number.parseInt(part, 10));
+  return major > 3 || (major === 3 && minor >= 5);
 }

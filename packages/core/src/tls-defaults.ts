@@ -1,5 +1,5 @@
 import type { SecureContextOptions } from 'node:tls';
-import { supportsTlsGroup } from './node-line.js';
+import { hasPostQuantumKeyExchange } from './node-line.js';
 
 /**
  * TLS 1.3 suites first (all AEAD), then ECDHE with AEAD ciphers only for TLS 1.2: forward secrecy
@@ -34,7 +34,7 @@ export const SECURE_CIPHERS = [
  * tls.connect({ host, port, ecdhCurve: SECURE_ECDH_CURVE, cert, key, ca });
  * ```
  */
-export const SECURE_ECDH_CURVE = supportsTlsGroup('X25519MLKEM768')
+export const SECURE_ECDH_CURVE = hasPostQuantumKeyExchange()
   ? '*X25519MLKEM768:*X25519:prime256v1:secp384r1'
   : 'X25519:prime256v1:secp384r1';
 
