@@ -35,8 +35,19 @@ export interface Answer {
 }
 
 /**
- * One HTTPS GET over a fresh TLS connection made with node:tls, verifying the server against `ca`
- * (no hostname: the tests' server certificates are SPIFFE-only, and this helper is not under test).
+ * A keep-alive agent with one socket, for tests that check a connection is pooled and reused.
+ * It skips the hostname check itself: Node 22 and later never pool a socket whose request passed its
+ * own `checkServerIdentity` (that socket could otherwise serve a request with a different check), so
+ * that option must live on the agent, not on each request.
+ */
+export function keepAliveAgent(): https.Agent {
+  return new https.Agent({ keepAlive: true, maxSockets: 1, checkServerIdentity: () => undefined });
+}
+
+/**
+ * One HTTPS GET verifying the server against `ca` (no hostname: the tests' server certificates are
+ * SPIFFE-only, and this helper is not under test), over a fresh TLS connection, or over `agent`'s
+ * pool when one is given (make it with {@link keepAliveAgent}).
  */
 export async function get(
   port: number,
@@ -55,8 +66,8 @@ export async function get(
         cert: client.cert,
         key: client.key,
         ca: client.ca,
-        checkServerIdentity: () => undefined,
-        ...(agent ? {} : { session: client.session }),
+        // With an agent, the agent skips the hostname check (see keepAliveAgent).
+        ...(agent ? {} : { checkServerIdentity: () => undefined, session: client.session }),
         timeout: 5000,
       },
       (res) => {

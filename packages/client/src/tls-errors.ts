@@ -1,4 +1,4 @@
-import { isMeshlessError, MeshlessError } from '@meshless/core';
+import { isMeshlessError, MeshlessError, tlsAlertOf } from '@meshless/core';
 
 /** Where a connection was when it failed, for the message and `err.context`. */
 export interface ConnectionContext {
@@ -58,9 +58,20 @@ const CHAIN_HINTS: Record<string, string> = {
     'the issuer of the server chain is not in the trust bundle: a foreign CA, or a missing intermediate',
 };
 
-/** Server alerts that say our certificate was refused: the TLS alert names, as in RFC 8446. */
-const CLIENT_CERT_ALERT =
-  /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)$/;
+/**
+ * Server alerts that say our certificate was refused: the TLS alert names, as in RFC 8446
+ * (tlsAlertOf reads them in the spelling of every Node line's OpenSSL).
+ */
+const CLIENT_CERT_ALERTS = new Set([
+  'bad_certificate',
+  'unknown_ca',
+  'certificate_required',
+  'certificate_expired',
+  'certificate_revoked',
+  'certificate_unknown',
+  'unsupported_certificate',
+  'access_denied',
+]);
 
 const ALERT_HINTS: Record<string, string> = {
   unknown_ca:
@@ -118,9 +129,8 @@ export function toMeshlessError(
       err,
     );
   }
-  const alert = CLIENT_CERT_ALERT.exec(code);
-  if (alert) {
-    const name = (alert[1] as string).toLowerCase();
+  const name = tlsAlertOf(err);
+  if (name && CLIENT_CERT_ALERTS.has(name)) {
     return new MeshlessError(
       'ERR_MESHLESS_CLIENT_CERT_REJECTED',
       `the server at ${where.address} rejected our client certificate with the TLS alert ${name}: ${ALERT_HINTS[name] ?? err.message}`,

@@ -134,10 +134,9 @@ describe('with undici (the copy @meshless/client depends on)', () => {
 });
 
 describe(`with Node's built-in fetch (Node ${process.versions.node}, bundled undici ${process.versions.undici})`, () => {
-  // Node's fetch is another copy of undici. On Node 20 (bundled undici 6) it calls the agent's
-  // dispatch() with undici 6 handlers, which undici 7 still accepts, so it works; it is not a
-  // documented contract across copies, hence these tests, and the README's advice to use
-  // createFetch or undici's fetch.
+  // Node's fetch is another copy of undici, of another major on each line: 6 on Node 20 and 22, 7 on
+  // 24, 8 on 26. It calls the agent's dispatch() with its own handlers, which the agent (undici 7)
+  // accepts. CI runs this file on every line (scripts/test-node-lines.sh), so each pairing is tested.
   it('globalThis.fetch(url, { dispatcher: agent }) works and keeps the meshless cause', async () => {
     const res = await globalThis.fetch(`${server.url}/`, { dispatcher: agent() } as unknown as RequestInit);
     expect(res.status).toBe(200);

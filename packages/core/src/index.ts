@@ -31,6 +31,7 @@ export { assertStrongKey } from './key-policy.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';
+export { hasPostQuantumKeyExchange, tlsAlertOf } from './node-line.js';
 export {
   assertKnownOptions,
   assertOptionsObject,
@@ -51,6 +52,6 @@ export type { CertificateSource, CertificateSourceEvents, SourceOptions } from '
 export { CertificateSourceBase, MemorySource, memorySource, staticSource } from './source.js';
 export { parseSpiffeId, parseTrustDomain, SpiffeId, spiffeIdFromSegments, TrustDomain } from './spiffe-id.js';
 export { assertLeafProfile, signingProblem } from './svid-profile.js';
-export { SECURE_CIPHERS, secureTlsDefaults } from './tls-defaults.js';
+export { SECURE_CIPHERS, SECURE_ECDH_CURVE, secureTlsDefaults } from './tls-defaults.js';
 export type { ValidityClock } from './validity.js';
 export { assertCurrentlyValid, DEFAULT_CLOCK_SKEW_MS } from './validity.js';

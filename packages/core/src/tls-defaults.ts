@@ -1,4 +1,5 @@
 import type { SecureContextOptions } from 'node:tls';
+import { hasPostQuantumKeyExchange } from './node-line.js';
 
 /**
  * TLS 1.3 suites first (all AEAD), then ECDHE with AEAD ciphers only for TLS 1.2: forward secrecy
@@ -22,6 +23,22 @@ export const SECURE_CIPHERS = [
 ].join(':');
 
 /**
+ * Key exchange groups, best first. Where OpenSSL has it (3.5: current Node 22, 24, 26), the hybrid
+ * post-quantum X25519MLKEM768 leads, as in plain Node 24's own default, so that recorded traffic
+ * stays secret from a future quantum computer; Node 20's OpenSSL 3.0 gets the classic list. The `*`
+ * marks the groups a client sends key shares for: both, so a peer without ML-KEM answers at once
+ * with X25519 instead of asking for another round trip. Part of {@link secureTlsDefaults}.
+ *
+ * @example
+ * ```ts
+ * tls.connect({ host, port, ecdhCurve: SECURE_ECDH_CURVE, cert, key, ca });
+ * ```
+ */
+export const SECURE_ECDH_CURVE = hasPostQuantumKeyExchange()
+  ? '*X25519MLKEM768:*X25519:prime256v1:secp384r1'
+  : 'X25519:prime256v1:secp384r1';
+
+/**
  * The secure TLS defaults meshless uses everywhere: TLS 1.2 minimum, TLS 1.3 preferred, ECDHE with
  * AEAD ciphers only for TLS 1.2. Kept in one place so server and client cannot drift apart.
  *
@@ -40,5 +57,5 @@ export const secureTlsDefaults: Readonly<
   maxVersion: 'TLSv1.3',
   ciphers: SECURE_CIPHERS,
   honorCipherOrder: true,
-  ecdhCurve: 'X25519:prime256v1:secp384r1',
+  ecdhCurve: SECURE_ECDH_CURVE,
 });

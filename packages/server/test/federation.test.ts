@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeIntermediate, makeLeaf, makeRoot, type TestCa } from '../../../test/support/certs.js';
 import { createServer, peerOf } from '../src/index.js';
-import { close, get, handshakeError, listen } from './helpers.js';
+import { close, get, handshakeError, keepAliveAgent, listen } from './helpers.js';
 
 type Leaf = Awaited<ReturnType<typeof makeLeaf>>;
 
@@ -115,7 +115,7 @@ describe('a server with federated bundles', () => {
 
   it('keeps the connections of peers still trusted when a bundle is added, intermediates or not', async () => {
     const partner = await makeLeaf(await makeIntermediate(bRoot), { uris: ['spiffe://b.org/ledger'] });
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = keepAliveAgent();
     try {
       const before = await get(port, '/', as(partner), agent);
       source.set(federated({ 'c.org': cRoot.rootPem }));

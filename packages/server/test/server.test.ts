@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import https from 'node:https';
+import type https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,7 @@ import { authorize, channels, loadMaterial, type MemorySource, memorySource } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
 import { createServer, peerOf, securityOf } from '../src/index.js';
-import { close, get, handshakeError, listen, within } from './helpers.js';
+import { close, get, handshakeError, keepAliveAgent, listen, within } from './helpers.js';
 
 const ORDERS = 'spiffe://example.org/ns/prod/sa/orders';
 const BILLING = 'spiffe://example.org/ns/prod/sa/billing';
@@ -95,7 +95,7 @@ describe('createServer (strict)', () => {
   });
 
   it('keeps the peer on keep-alive requests and on resumed sessions', async () => {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = keepAliveAgent();
     try {
       const first = await get(port, '/', as(orders), agent);
       const second = await get(port, '/', as(orders), agent);
@@ -113,7 +113,7 @@ describe('createServer (strict)', () => {
   });
 
   it('rotates: new connections get the new certificate, open ones keep working, sessions keep resuming', async () => {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = keepAliveAgent();
     try {
       const before = await get(port, '/', as(orders), agent);
       const ticket = (await get(port, '/', as(orders))).session;
@@ -202,7 +202,7 @@ describe('createServer options', () => {
     const bothRoots = root.rootPem + newRoot.rootPem;
     const oldClient = { cert: orders.chainPem, key: orders.keyPem, ca: bothRoots };
     const newClient = { cert: newOrders.chainPem, key: newOrders.keyPem, ca: bothRoots };
-    const idleAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const idleAgent = keepAliveAgent();
     try {
       expect((await get(trustingPort, '/', oldClient)).status).toBe(200);
       await expect(handshakeError(trustingPort, newClient)).resolves.toBeInstanceOf(Error);

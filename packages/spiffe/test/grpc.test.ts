@@ -209,6 +209,8 @@ describe('gRPC with federated trust bundles', () => {
           checkServerIdentity: () => undefined,
         },
       ),
+      // grpc-js's own credentials send the target host as SNI, and Node 26 refuses an IP address there.
+      { 'grpc.ssl_target_name_override': 'localhost' },
     );
 
   it('serves a client of the federated trust domain issued by an intermediate', async () => {

@@ -1,4 +1,4 @@
-import { isMeshlessError, MeshlessError } from '@meshless/core';
+import { isMeshlessError, MeshlessError, tlsAlertOf } from '@meshless/core';
 import type { ConnectionResult } from './connection.js';
 import type { ProbeTarget } from './target.js';
 
@@ -6,17 +6,18 @@ import type { ProbeTarget } from './target.js';
 const VERIFY_FAILURE =
   /^(UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_|ERROR_IN_CERT_)/;
 
-// TLS alerts a server sends when it does not accept the client certificate (or its absence).
+// TLS alerts a server sends when it does not accept the client certificate (or its absence), by
+// their RFC 8446 names (tlsAlertOf reads them in the spelling of every Node line's OpenSSL).
 const CLIENT_CERT_ALERTS = new Set([
-  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
-  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
-  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
-  'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+  'certificate_required',
+  'unknown_ca',
+  'bad_certificate',
+  'certificate_unknown',
+  'certificate_expired',
+  'certificate_revoked',
+  'unsupported_certificate',
+  'access_denied',
+  'decrypt_error',
 ]);
 
 /**
@@ -29,7 +30,8 @@ const CLIENT_CERT_ALERTS = new Set([
  * ```
  */
 export function isClientCertificateRefusal(error: (Error & { code?: string }) | undefined): boolean {
-  return error?.code !== undefined && CLIENT_CERT_ALERTS.has(error.code);
+  const alert = tlsAlertOf(error);
+  return alert !== undefined && CLIENT_CERT_ALERTS.has(alert);
 }
 
 /**
@@ -80,7 +82,7 @@ export function probeFailure(
     );
   }
   if (isClientCertificateRefusal(error)) {
-    const alert = alertName(code);
+    const alert = tlsAlertOf(error);
     return new MeshlessError(
       'ERR_MESHLESS_CLIENT_CERT_REJECTED',
       facts.presentedCertificate
@@ -139,11 +141,7 @@ function handshakeReason(code: string, error: Error, where: string): string {
     return `${where} does not speak TLS (plain HTTP on that port?): ${opensslReason(error.message)}`;
   if (code === 'ECONNRESET' || /socket disconnected|socket hang up/i.test(error.message))
     return `${where} closed the connection during the TLS handshake (a client certificate it does not accept, or no protocol and cipher in common)`;
-  if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')
+  if (tlsAlertOf(error) === 'handshake_failure')
     return `the server refused the handshake (handshake_failure alert): no TLS version or cipher in common with TLS 1.2+ AEAD suites, or it demands a client certificate`;
   return `the TLS handshake with ${where} failed: ${opensslReason(error.message)}${code ? ` (${code})` : ''}`;
-}
-
-function alertName(code: string): string {
-  return code.replace(/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/, '').toLowerCase();
 }

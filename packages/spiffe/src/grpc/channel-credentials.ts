@@ -16,6 +16,7 @@ import {
   TRUST_BYPASSING_TLS_OPTIONS,
   verifyPeerTrustDomain,
 } from '@meshless/core';
+import { connectingWith } from './secure-connector.js';
 import { SourceCertificateProvider } from './source-certificate-provider.js';
 
 const WHERE = 'grpcChannelCredentials';
@@ -112,9 +113,12 @@ export function grpcChannelCredentials(
       return error instanceof Error ? error : new Error(String(error));
     }
   };
-  return grpc.experimental.createCertificateProviderChannelCredentials(provider, provider, {
+  const inner = grpc.experimental.createCertificateProviderChannelCredentials(provider, provider, {
     checkServerIdentity,
   });
+  // meshless makes the TLS connection itself, so that a server reached by IP address gets no IP as
+  // its server name (Node 26 refuses one); see secure-connector.ts.
+  return connectingWith(inner, { material: () => provider.material, checkServerIdentity });
 }
 
 function serverPolicy(
