@@ -182,6 +182,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
     servePlaintextToo(server, {
       http2: isHttp2Server(server),
       timeoutMs: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      serverOptions: options,
     });
   }
 }
