@@ -13,7 +13,12 @@ import {
   verifyPeerTrustDomain,
 } from '@meshless/core';
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
-import { classifyHandshakeFailure } from './handshake-failure.js';
+import {
+  type HandshakeFailureEvent,
+  handshakeFailureEvent,
+  rememberRemote,
+  unverified,
+} from './handshake-failure-event.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
@@ -112,6 +117,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const closeDenied = options.closeDenied ?? false;
   const closeOnTrustChange = options.closeOnTrustChange ?? true;
   const permissive = options.mode === 'permissive';
+  const refused = handshakeFailureReporter(options.onRefusal);
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<Http2Session>();
   // The material of the latest handshakes, kept here so that no handler calls current(), which throws
@@ -126,12 +132,13 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   server.prependListener('connection', (socket: Socket) => {
     if (withdrawn) socket.destroy();
   });
+  server.prependListener('connection', rememberRemote);
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
-    if (permissive && refuseUnverified(socket)) return;
+    if (permissive && refuseUnverified(socket, refused)) return;
     // Only a certificate OpenSSL verified against the bundle makes a peer.
     const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-    if (cert && refuseForeignIssuer(socket, cert, material)) return;
+    if (cert && refuseForeignIssuer(socket, cert, material, refused)) return;
     if (cert) rememberPeerCertificate(socket, cert);
     const state = readConnectionState(cert, authorize);
     setConnectionState(socket, state);
@@ -146,15 +153,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   });
 
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-    if (handshakeFailureChannel.hasSubscribers) {
-      const reason = classifyHandshakeFailure(error, socket?.authorizationError);
-      handshakeFailureChannel.publish({
-        reason,
-        error,
-        verifyError: socket?.authorizationError,
-        remoteAddress: socket?.remoteAddress,
-      });
-    }
+    refused(() => handshakeFailureEvent(error, socket));
   });
 
   server.on('session', (session: Http2Session) => {
@@ -189,20 +188,9 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
 
 // Fail closed in permissive mode: a client that presents a certificate that does not verify is
 // refused, never downgraded to an unauthenticated TLS connection.
-function refuseUnverified(socket: TLSSocket): boolean {
+function refuseUnverified(socket: TLSSocket, refused: ReportRefusal): boolean {
   if (socket.authorized || !socket.getPeerX509Certificate()) return false;
-  if (handshakeFailureChannel.hasSubscribers) {
-    const error = Object.assign(
-      new Error(`client certificate did not verify: ${socket.authorizationError}`),
-      { code: String(socket.authorizationError) },
-    );
-    handshakeFailureChannel.publish({
-      reason: classifyHandshakeFailure(error, socket.authorizationError),
-      error,
-      verifyError: socket.authorizationError,
-      remoteAddress: socket.remoteAddress,
-    });
-  }
+  refused(() => handshakeFailureEvent(unverified(String(socket.authorizationError)), socket));
   socket.destroy();
   return true;
 }
@@ -210,22 +198,34 @@ function refuseUnverified(socket: TLSSocket): boolean {
 // With federated bundles OpenSSL verified the peer against every trust domain's roots; a peer whose
 // chain does not anchor in its own trust domain's bundle (b.org's CA vouching for spiffe://a.org/...)
 // is closed here, before any request, and reported as a handshake failure of an unknown CA.
-function refuseForeignIssuer(socket: TLSSocket, cert: X509Certificate, material: TlsMaterial): boolean {
+function refuseForeignIssuer(
+  socket: TLSSocket,
+  cert: X509Certificate,
+  material: TlsMaterial,
+  refused: ReportRefusal,
+): boolean {
   if (!material.bundles) return false;
   try {
     verifyPeerTrustDomain(material, cert);
     return false;
   } catch (error) {
-    if (handshakeFailureChannel.hasSubscribers) {
-      handshakeFailureChannel.publish({
-        reason: 'unknown_ca',
-        error,
-        remoteAddress: socket.remoteAddress,
-      });
-    }
+    refused(() => handshakeFailureEvent(error as Error, socket, 'unknown_ca'));
     socket.destroy();
     return true;
   }
+}
+
+type ReportRefusal = (event: () => HandshakeFailureEvent) => void;
+
+// Publishes a refused handshake on the channel and hands it to the server's onRefusal; the event is
+// built only when one of them wants it.
+function handshakeFailureReporter(onRefusal: MeshlessServerOptions['onRefusal']): ReportRefusal {
+  return (build) => {
+    if (!handshakeFailureChannel.hasSubscribers && !onRefusal) return;
+    const event = build();
+    if (handshakeFailureChannel.hasSubscribers) handshakeFailureChannel.publish(event);
+    onRefusal?.(event);
+  };
 }
 
 function readConnectionState(

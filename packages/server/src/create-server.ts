@@ -26,6 +26,7 @@ const MESHLESS_KEYS = [
   'closeOnTrustChange',
   'ticketKeys',
   'handshakeTimeout',
+  'onRefusal',
 ] as const;
 
 function split<T extends MeshlessServerOptions>(

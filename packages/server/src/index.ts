@@ -10,6 +10,8 @@ export type { AuthorizationEvent } from './decision-event.js';
 export { reportDecision } from './decision-event.js';
 export type { HandshakeFailureReason } from './handshake-failure.js';
 export { classifyHandshakeFailure } from './handshake-failure.js';
+export type { HandshakeFailureEvent } from './handshake-failure-event.js';
 export type { MeshlessServerOptions, ServerMode } from './options.js';
 export { peerOf, securityOf } from './peer-of.js';
 export type { SecurityLabel } from './peer-state.js';
+export { formatRefusal, logRefusals } from './refusal-log.js';

@@ -1,4 +1,5 @@
 import type { Authorizer, CertificateSource } from '@meshless/core';
+import type { HandshakeFailureEvent } from './handshake-failure-event.js';
 
 /** How a meshless server treats clients. */
 export type ServerMode = 'strict' | 'permissive';
@@ -42,6 +43,19 @@ export interface MeshlessServerOptions {
    * its first bytes). Default 10 000.
    */
   handshakeTimeout?: number;
+  /**
+   * Called for every TLS handshake this server refuses (no certificate, a foreign CA, an expired or
+   * otherwise bad certificate, a timeout, a protocol error), with the client's address and the
+   * reason; the same event the `meshless:handshake-failure` channel carries. Opt-in: nothing is
+   * logged by default. It runs on the connection path, so it must not throw; `formatRefusal(event)`
+   * makes the one-line log entry.
+   *
+   * @example
+   * ```ts
+   * createServer({ source, authorize, onRefusal: (event) => logger.warn(formatRefusal(event)) }, app);
+   * ```
+   */
+  onRefusal?: (event: HandshakeFailureEvent) => void;
 }
 
 const MODES: readonly ServerMode[] = ['strict', 'permissive'];
@@ -49,7 +63,7 @@ const MODES: readonly ServerMode[] = ['strict', 'permissive'];
 /** Throws TypeError for options a server cannot start with. */
 export function validateServerOptions(options: MeshlessServerOptions): void {
   if (!options || typeof options !== 'object') throw new TypeError('meshless server: options are required');
-  const { source, authorize, mode, ticketKeys } = options;
+  const { source, authorize, mode, ticketKeys, onRefusal } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
     throw new TypeError(
       'meshless server: options.source must be a CertificateSource (for example from watchCertificateFiles)',
@@ -64,6 +78,9 @@ export function validateServerOptions(options: MeshlessServerOptions): void {
     throw new TypeError(
       `meshless server: options.mode must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`,
     );
+  }
+  if (onRefusal !== undefined && typeof onRefusal !== 'function') {
+    throw new TypeError('meshless server: options.onRefusal must be a function');
   }
   if (ticketKeys !== undefined && (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48)) {
     throw new TypeError('meshless server: options.ticketKeys must be a 48-byte Buffer');
