@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type http2 from 'node:http2';
+import type { Server as NetServer } from 'node:net';
 
 // The HTTP settings Node's servers keep as public properties, given as `createServer` options or set
 // later (`server.headersTimeout = ...`, Fastify's serverFactory sets some after creation). The
@@ -58,7 +59,7 @@ export function mirrorHttpSettings(from: object, to: http.Server | http2.Http2Se
  * armTimeoutChecks(server, http1);
  * ```
  */
-export function armTimeoutChecks(server: http.Server | http2.Http2Server, internal: http.Server): void {
+export function armTimeoutChecks(server: NetServer, internal: http.Server): void {
   const arm = () => {
     mirrorHttpSettings(server, internal);
     internal.emit('listening');
