@@ -20,6 +20,7 @@ import {
   unverified,
 } from './handshake-failure-event.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
+import { presentedCertificate, readPeerCertificate } from './peer-certificate.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
 import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';
@@ -137,7 +138,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     if (permissive && refuseUnverified(socket, refused)) return;
     // Only a certificate OpenSSL verified against the bundle makes a peer.
-    const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+    const cert = socket.authorized ? readPeerCertificate(socket) : undefined;
     if (cert && refuseForeignIssuer(socket, cert, material, refused)) return;
     if (cert) rememberPeerCertificate(socket, cert);
     const state = readConnectionState(cert, authorize);
@@ -189,7 +190,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
 // Fail closed in permissive mode: a client that presents a certificate that does not verify is
 // refused, never downgraded to an unauthenticated TLS connection.
 function refuseUnverified(socket: TLSSocket, refused: ReportRefusal): boolean {
-  if (socket.authorized || !socket.getPeerX509Certificate()) return false;
+  if (socket.authorized || !presentedCertificate(socket)) return false;
   refused(() => handshakeFailureEvent(unverified(String(socket.authorizationError)), socket));
   socket.destroy();
   return true;
