@@ -45,6 +45,8 @@ export default async function setup(): Promise<void> {
       server: 'bench/processes/server.ts',
       load: 'bench/processes/load.ts',
       handshakes: 'bench/processes/handshakes.ts',
+      'churn-server': 'bench/processes/churn-server.ts',
+      'churn-client': 'bench/processes/churn-client.ts',
     },
     outDir: PROCESSES_DIR,
     format: ['esm'],

@@ -154,3 +154,21 @@ export interface HandshakeResult {
   protocol?: string;
   cipher?: string;
 }
+
+/** The servers of bench/churn.bench.ts. */
+export type ChurnServerKind = 'meshless' | 'https' | 'https-x509';
+
+export interface ChurnServerConfig {
+  kind: ChurnServerKind;
+  certs: CertFiles;
+}
+
+export type ChurnServerMessage = { type: 'listening'; port: number } | { type: 'sample'; rssKb: number };
+
+export interface ChurnClientConfig {
+  port: number;
+  concurrency: number;
+  certs: CertFiles;
+}
+
+export type ChurnClientMessage = { type: 'ready' } | { type: 'ran'; failed: number };

@@ -298,8 +298,10 @@ class Connection {
       throw this.#unknownIdentity(
         'the server resumed a TLS session this client holds no verified identity for',
       );
-    const presented = this.#socket.getPeerX509Certificate();
-    if (presented && presented.fingerprint256 !== bound.fingerprint256) {
+    // The leaf alone (getPeerCertificate(false)): getPeerX509Certificate() leaks the presented
+    // intermediates on Node 20 (see docs/performance.md, memory under connection churn).
+    const presented = this.#socket.getPeerCertificate(false) as { fingerprint256?: string } | null;
+    if (presented?.fingerprint256 && presented.fingerprint256 !== bound.fingerprint256) {
       throw this.#unknownIdentity(
         `the resumed session shows certificate ${presented.fingerprint256}, not the ${bound.fingerprint256} verified when it was made`,
       );

@@ -16,7 +16,14 @@ import {
 import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
 import { applicationTlsOf } from './application-tls.js';
 import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
+import {
+  type HandshakeFailureEvent,
+  handshakeFailureEvent,
+  rememberRemote,
+  unverified,
+} from './handshake-failure-event.js';
 import { type MeshlessServerOptions, validateServerOptions } from './options.js';
+import { presentedCertificate, readPeerCertificate } from './peer-certificate.js';
 import { type ConnectionState, connectionStateOf, setConnectionState } from './peer-state.js';
 import { servePlaintextToo } from './permissive.js';
 import { closeUntrusted, rememberPeerCertificate, trustChanged } from './trust-change.js';
@@ -142,6 +149,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   const closeDenied = options.closeDenied ?? false;
   const closeOnTrustChange = options.closeOnTrustChange ?? true;
   const permissive = options.mode === 'permissive';
+  const refused = handshakeFailureReporter(options.onRefusal);
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<Http2Session>();
   // The material of the latest handshakes, kept here so that no handler calls current(), which throws
@@ -156,17 +164,19 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   server.prependListener('connection', (socket: Socket) => {
     if (withdrawn) socket.destroy();
   });
+  server.prependListener('connection', rememberRemote);
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
-    if (permissive && refuseUnverified(socket)) return;
+    if (permissive && refuseUnverified(socket, refused)) return;
     // Only a certificate OpenSSL verified against the bundle makes a peer, and only once meshless
     // admitted it too (on a resumed session as on a full handshake).
-    const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+    const cert = socket.authorized ? readPeerCertificate(socket) : undefined;
     if (!cert && !permissive) {
       socket.destroy();
       return;
     }
-    if (cert && refusePeer(socket, admission.admit(cert, socket.isSessionReused(), material))) return;
+    if (cert && refusePeer(socket, admission.admit(cert, socket.isSessionReused(), material), refused))
+      return;
     if (cert) rememberPeerCertificate(socket, cert);
     const state = readConnectionState(cert, authorize);
     setConnectionState(socket, state);
@@ -181,15 +191,7 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
   });
 
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-    if (handshakeFailureChannel.hasSubscribers) {
-      const reason = classifyHandshakeFailure(error, socket?.authorizationError);
-      handshakeFailureChannel.publish({
-        reason,
-        error,
-        verifyError: socket?.authorizationError,
-        remoteAddress: socket?.remoteAddress,
-      });
-    }
+    refused(() => handshakeFailureEvent(error, socket));
   });
 
   server.on('session', (session: Http2Session) => {
@@ -220,26 +222,16 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
     servePlaintextToo(server, {
       http2: isHttp2Server(server),
       timeoutMs: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      serverOptions: options,
     });
   }
 }
 
 // Fail closed in permissive mode: a client that presents a certificate that does not verify is
 // refused, never downgraded to an unauthenticated TLS connection.
-function refuseUnverified(socket: TLSSocket): boolean {
-  if (socket.authorized || !socket.getPeerX509Certificate()) return false;
-  if (handshakeFailureChannel.hasSubscribers) {
-    const error = Object.assign(
-      new Error(`client certificate did not verify: ${socket.authorizationError}`),
-      { code: String(socket.authorizationError) },
-    );
-    handshakeFailureChannel.publish({
-      reason: classifyHandshakeFailure(error, socket.authorizationError),
-      error,
-      verifyError: socket.authorizationError,
-      remoteAddress: socket.remoteAddress,
-    });
-  }
+function refuseUnverified(socket: TLSSocket, refused: ReportRefusal): boolean {
+  if (socket.authorized || !presentedCertificate(socket)) return false;
+  refused(() => handshakeFailureEvent(unverified(String(socket.authorizationError)), socket));
   socket.destroy();
   return true;
 }
@@ -247,18 +239,27 @@ function refuseUnverified(socket: TLSSocket): boolean {
 // OpenSSL verified the chain; meshless refuses what OpenSSL does not check (the X509-SVID profile,
 // the key policy, the trust domain of the peer's SPIFFE ID, a resumed session's expiry): the
 // connection is closed before any request and the refusal reported as a handshake failure.
-function refusePeer(socket: TLSSocket, refusal: Error | undefined): boolean {
+function refusePeer(socket: TLSSocket, refusal: Error | undefined, refused: ReportRefusal): boolean {
   if (!refusal) return false;
-  if (handshakeFailureChannel.hasSubscribers) {
-    handshakeFailureChannel.publish({
-      reason: reasonOfPeerRefusal(refusal),
-      error: refusal,
-      resumed: socket.isSessionReused(),
-      remoteAddress: socket.remoteAddress,
-    });
-  }
+  refused(() => ({
+    ...handshakeFailureEvent(refusal, socket, reasonOfPeerRefusal(refusal)),
+    resumed: socket.isSessionReused(),
+  }));
   socket.destroy();
   return true;
+}
+
+type ReportRefusal = (event: () => HandshakeFailureEvent) => void;
+
+// Publishes a refused handshake on the channel and hands it to the server's onRefusal; the event is
+// built only when one of them wants it.
+function handshakeFailureReporter(onRefusal: MeshlessServerOptions['onRefusal']): ReportRefusal {
+  return (build) => {
+    if (!handshakeFailureChannel.hasSubscribers && !onRefusal) return;
+    const event = build();
+    if (handshakeFailureChannel.hasSubscribers) handshakeFailureChannel.publish(event);
+    onRefusal?.(event);
+  };
 }
 
 function readConnectionState(

@@ -9,6 +9,7 @@ import {
   refusedOption,
   SERVER_TLS_OPTION_KEYS,
 } from '@meshless/core';
+import type { HandshakeFailureEvent } from './handshake-failure-event.js';
 
 /** How a meshless server treats clients. */
 export type ServerMode = 'strict' | 'permissive';
@@ -59,6 +60,19 @@ export interface MeshlessServerOptions extends ApplicationTlsOptions {
    * its first bytes). Default 10 000.
    */
   handshakeTimeout?: number;
+  /**
+   * Called for every TLS handshake this server refuses (no certificate, a foreign CA, an expired or
+   * otherwise bad certificate, a timeout, a protocol error), with the client's address and the
+   * reason; the same event the `meshless:handshake-failure` channel carries. Opt-in: nothing is
+   * logged by default. It runs on the connection path, so it must not throw; `formatRefusal(event)`
+   * makes the one-line log entry.
+   *
+   * @example
+   * ```ts
+   * createServer({ source, authorize, onRefusal: (event) => logger.warn(formatRefusal(event)) }, app);
+   * ```
+   */
+  onRefusal?: (event: HandshakeFailureEvent) => void;
 }
 
 const MODES: readonly ServerMode[] = ['strict', 'permissive'];
@@ -79,6 +93,7 @@ export const MESHLESS_SERVER_KEYS = [
   'closeOnTrustChange',
   'ticketKeys',
   'handshakeTimeout',
+  'onRefusal',
 ] as const;
 
 // Set by meshless from the source and the mode; never taken from the application.
@@ -108,7 +123,7 @@ export function validateServerOptions(
   nodeKeys: readonly string[] = [],
 ): void {
   assertOptionsObject(where, options);
-  const { source, authorize, mode, ticketKeys, handshakeTimeout } = options;
+  const { source, authorize, mode, ticketKeys, handshakeTimeout, onRefusal } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
     throw invalidOption(
       where,
@@ -127,6 +142,9 @@ export function validateServerOptions(
   }
   if (mode !== undefined && !MODES.includes(mode)) {
     throw invalidOption(where, 'mode', mode, `one of ${MODES.map((m) => `'${m}'`).join(', ')}`);
+  }
+  if (onRefusal !== undefined && typeof onRefusal !== 'function') {
+    throw invalidOption(where, 'onRefusal', onRefusal, 'a function taking the handshake failure event');
   }
   if (ticketKeys !== undefined && (!Buffer.isBuffer(ticketKeys) || ticketKeys.length !== 48)) {
     throw invalidOption(where, 'ticketKeys', ticketKeys, 'a 48-byte Buffer');

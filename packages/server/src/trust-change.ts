@@ -10,9 +10,9 @@ import {
 } from '@meshless/core';
 import { connectionStateOf } from './peer-state.js';
 
-// The peer's leaf as read during the handshake: only then does Node link it to the intermediates the
-// peer presented (a later getPeerX509Certificate() returns the leaf alone). A registered symbol, not a
-// WeakMap, because HTTP/2 hands out Proxies of the socket (see peer-state.ts).
+// The peer's leaf as read at the end of the handshake (readPeerCertificate), linked to the chain the
+// peer presented. A registered symbol, not a WeakMap, because HTTP/2 hands out Proxies of the socket
+// (see peer-state.ts).
 const PEER_CERT = Symbol.for('meshless.peerCertificate');
 
 /** Keeps the peer's certificate read during the handshake, with its chain, for later trust changes. */
