@@ -1,6 +1,7 @@
 import type { CertificateSource } from '@meshless/core';
 import type { Agent } from 'undici';
 import { MANAGED_TLS_OPTIONS, type SocketOptions } from './connector.js';
+import { type OriginPolicies, originPolicies, type ServerAuthorizationByOrigin } from './origin-policies.js';
 import { type ServerAuthorization, type ServerPolicy, serverPolicy } from './server-policy.js';
 import { DEFAULT_MAX_CACHED_SESSIONS } from './session-cache.js';
 
@@ -18,6 +19,13 @@ export interface ClientOptions extends Omit<Agent.Options, 'connect' | 'factory'
    */
   authorizeServer?: ServerAuthorization;
   /**
+   * The server expected at each origin, for an agent that calls several services: a map from an
+   * origin (`https://orders.prod.svc:8443`) to SPIFFE IDs or an authorizer. A request to an origin
+   * not in the map fails with `ERR_MESHLESS_ORIGIN_NOT_CONFIGURED` before any connection is made.
+   * Give this or `authorizeServer`, not both.
+   */
+  authorizeServerByOrigin?: ServerAuthorizationByOrigin;
+  /**
    * The age after which a pooled connection takes no new requests and is closed once its running
    * requests finish, in milliseconds. Unset: connections live until idle or until rotation.
    */
@@ -30,6 +38,8 @@ export interface ClientOptions extends Omit<Agent.Options, 'connect' | 'factory'
 export interface NormalizedOptions {
   source: CertificateSource;
   policy: ServerPolicy | undefined;
+  /** The policy of each origin, with `authorizeServerByOrigin`; it then replaces `policy`. */
+  byOrigin: OriginPolicies | undefined;
   allowH2: boolean;
   connectTimeout: number;
   maxCachedSessions: number;
@@ -52,7 +62,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export function normalizeOptions(options: ClientOptions): NormalizedOptions {
   if (!options || typeof options !== 'object')
     throw new TypeError('createAgent expects an options object with a source');
-  const { source, authorizeServer, maxConnectionAgeMs, connect, ...agent } = options;
+  const { source, authorizeServer, authorizeServerByOrigin, maxConnectionAgeMs, connect, ...agent } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
     throw new TypeError(
       'createAgent: source must be a CertificateSource (from @meshless/core or @meshless/watcher)',
@@ -79,12 +89,15 @@ export function normalizeOptions(options: ClientOptions): NormalizedOptions {
   const sessions = maxCachedSessions ?? agent.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS;
   if (!Number.isInteger(sessions) || sessions < 0)
     throw new TypeError('createAgent: maxCachedSessions must be an integer >= 0');
+  if (authorizeServer !== undefined && authorizeServerByOrigin !== undefined)
+    throw new TypeError('createAgent: give authorizeServer or authorizeServerByOrigin, not both');
   const connectTimeout = timeout ?? agent.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (!(Number.isFinite(connectTimeout) && connectTimeout > 0))
     throw new TypeError('createAgent: connectTimeout must be a positive number');
   return {
     source,
     policy: authorizeServer === undefined ? undefined : serverPolicyOption(authorizeServer),
+    byOrigin: authorizeServerByOrigin === undefined ? undefined : originPolicies(authorizeServerByOrigin),
     allowH2: agent.allowH2 ?? false,
     connectTimeout,
     maxCachedSessions: sessions,
