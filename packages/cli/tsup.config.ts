@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -10,4 +11,10 @@ export default defineConfig({
   outDir: 'dist',
   // `meshless demo` finds the repository from import.meta.url, which the CommonJS build must shim.
   shims: true,
+  // docs/ is not published: ship the CLI guide and the getting-started guide next to the command,
+  // for `meshless --help` and `meshless demo` (outside a checkout) to point at.
+  onSuccess: async () => {
+    await copyFile('../../docs/cli.md', 'dist/cli.md');
+    await copyFile('../../docs/getting-started.md', 'dist/getting-started.md');
+  },
 });

@@ -2,7 +2,7 @@
 // a scratch project outside the workspace, then imports (ESM) and requires (CJS) each one there,
 // and runs publint and are-the-types-wrong on each tarball. It tests the built files: `npm test`
 // builds first.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -22,6 +22,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeIntermediate, makeLeaf, makeRoot } from '../support/certs.js';
+import { childEnv } from './child-env.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,6 +55,7 @@ const EXPECTED_EXPORTS: Record<string, Record<string, string>> = {
 interface Manifest {
   name: string;
   version: string;
+  license?: string;
   private?: boolean;
   dependencies?: Record<string, string>;
   bin?: string | Record<string, string>;
@@ -114,21 +116,6 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** The environment for child npm and node processes, without what `npm test` sets for this workspace. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (
-      /^npm_(package|lifecycle)_|^npm_config_(local_prefix|workspaces?|include_workspace_root|call)$|^INIT_CWD$/i.test(
-        key,
-      )
-    ) {
-      delete env[key];
-    }
-  }
-  return env;
-}
-
 interface ConsumerResult {
   keys: string[];
   problems: string[];
@@ -140,6 +127,7 @@ interface Lint {
 }
 
 const { included, skipped } = discoverPackages();
+const LICENSE = readFileSync(join(root, 'LICENSE'), 'utf8');
 const names = included.map((c) => c.name);
 
 describe('packaging', () => {
@@ -152,6 +140,12 @@ describe('packaging', () => {
   let setupError: unknown;
   /** Packages that could not be packed (no build), each with the reason; their tests fail with it. */
   const unbuilt = new Map<string, string>();
+
+  it('has the Apache-2.0 text as its LICENSE, as package.json says', () => {
+    expect(LICENSE).toMatch(/^\s+Apache License\n\s+Version 2\.0, January 2004\n/);
+    expect(LICENSE).toContain('END OF TERMS AND CONDITIONS');
+    for (const { manifest } of included) expect(manifest.license, manifest.name).toBe('Apache-2.0');
+  });
 
   it('covers every public package (none left out for want of an entry point or a dependency)', () => {
     expect(skipped).toEqual([]);
@@ -278,6 +272,13 @@ describe('packaging', () => {
 
   describe.each(names)('%s', (name) => {
     const manifest = included.find((c) => c.name === name)?.manifest as Manifest;
+
+    it("ships the repository's Apache-2.0 LICENSE", () => {
+      assertSetUp(name);
+      const tarball = tarballs.get(name) as string;
+      const shipped = execFileSync('tar', ['-xzOf', tarball, 'package/LICENSE'], { encoding: 'utf8' });
+      expect(shipped).toBe(LICENSE);
+    });
 
     it('passes publint (strict)', () => {
       assertSetUp(name);

@@ -18,6 +18,7 @@ import {
   TRUST_DOMAIN,
 } from '@meshless-examples/express-to-fastify/src/identities.mjs';
 import { startOrders } from '@meshless-examples/express-to-fastify/src/orders.mjs';
+import { recordHandshakeFailures } from './handshake-failures.mjs';
 import { startLoad } from './load.mjs';
 import { out } from './output.mjs';
 import { servedSerial, tryConnect } from './probes.mjs';
@@ -33,8 +34,11 @@ const volumeFiles = (issued) => ({
 const materialOf = (issued) => loadMaterial({ cert: issued.chainPem, key: issued.keyPem, ca: issued.caPem });
 const serialOf = (issued) => new X509Certificate(issued.certPem).serialNumber;
 
-/** Runs the demo; resolves with the report of what it measured. */
-export async function runDemo() {
+/**
+ * Runs the demo; resolves with the report of what it measured. With `keep`, the certificates stay
+ * in their directory afterwards, with commands to try on them.
+ */
+export async function runDemo({ keep = false } = {}) {
   const started = performance.now();
   const report = { steps: {} };
   const cleanup = [];
@@ -103,7 +107,9 @@ export async function runDemo() {
       cipher: tls.cipher,
     };
 
-    out.step(4, 'Callers that are refused');
+    out.step(4, 'Who is refused, on both sides');
+    const failures = recordHandshakeFailures();
+    cleanup.push(() => failures.close());
     const intruder = createFetch({
       source: staticSource(materialOf(issued.intruder)),
       authorizeServer: BILLING_ID,
@@ -116,17 +122,30 @@ export async function runDemo() {
     );
     const trust = { ca: issued.billing.caPem };
     const noCert = await tryConnect(billing.url, trust);
+    noCert.reason = await failures.next();
     out.refused(`a client without a certificate → billing: ${describeRefusal(noCert)}`);
     const foreign = await tryConnect(billing.url, {
       ...trust,
       cert: issued.foreigner.chainPem,
       key: issued.foreigner.keyPem,
     });
+    foreign.reason = await failures.next();
     out.refused(`a client from a foreign CA (evil.example) → billing: ${describeRefusal(foreign)}`);
+    // The other half of mutual TLS: the client checks the server. frontend expects orders, and is
+    // sent to billing, a real server of the same CA with another SPIFFE ID.
+    const wrongServer = await refusedByClient(frontend, `${billing.url}/charges`);
+    out.refused(
+      `frontend expecting ${ORDERS_ID} → billing's address: ${
+        wrongServer.refused
+          ? `refused by the client before sending a byte (${wrongServer.code}): it presented ${wrongServer.found}`
+          : `NOT refused: HTTP ${wrongServer.status}`
+      }`,
+    );
     report.steps.refused = {
       intruder: { status: forbidden.status, error: forbiddenBody.error },
       noCertificate: noCert,
       foreignCa: foreign,
+      wrongServer,
     };
 
     out.step(5, "Rotating billing's certificate under load (Kubernetes-style atomic swap)");
@@ -177,16 +196,47 @@ export async function runDemo() {
       forbidden.status === 403 &&
       noCert.refused &&
       foreign.refused &&
+      noCert.reason === 'no_certificate' &&
+      foreign.reason === 'unknown_ca' &&
+      wrongServer.code === 'ERR_MESHLESS_SERVER_UNAUTHORIZED' &&
       placed.status === 201;
     return report;
   } finally {
     for (const close of cleanup.reverse()) await close().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
     report.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-    out.ok(`servers stopped, ${dir} removed; ${report.seconds} s in all`);
+    out.ok(`servers stopped, ${dir} ${keep ? 'kept' : 'removed'}; ${report.seconds} s in all`);
+    if (keep) showKept(dir);
   }
 }
 
+// The refusal as the server classified it (meshless's handshake-failure reason), not the bare
+// closed connection the raw TLS client saw.
 function describeRefusal(result) {
-  return result.refused ? `refused at the TLS layer (${result.code})` : `NOT refused: HTTP ${result.status}`;
+  return result.refused
+    ? `refused at the TLS handshake, billing reports ${result.reason}`
+    : `NOT refused: HTTP ${result.status}`;
+}
+
+/** Calls `url` with a meshless fetch that is expected to refuse the server; reports how. */
+async function refusedByClient(fetch, url) {
+  try {
+    const res = await fetch(url, { method: 'POST' });
+    await res.body?.cancel();
+    return { refused: false, status: res.status };
+  } catch (error) {
+    const cause = error.cause ?? error;
+    return { refused: true, code: cause.code, found: cause.context?.actual };
+  }
+}
+
+function showKept(dir) {
+  out.info(`billing's and orders' certificates are in ${dir} (Kubernetes secret volume layout); try:`);
+  for (const command of [
+    `npx meshless inspect ${join(dir, 'billing-tls', 'tls.crt')}`,
+    `npx meshless verify --dir ${join(dir, 'billing-tls')}`,
+    `npx meshless doctor --dir ${join(dir, 'orders-tls')}`,
+    `rm -r ${dir}`,
+  ])
+    out.info(`  ${command}`);
 }

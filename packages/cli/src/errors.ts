@@ -56,17 +56,21 @@ export function messageOf(error: unknown): string {
       : isRecord(error) && typeof error.message === 'string'
         ? error.message
         : String(error);
-  return text
-    .replace(/^error: /, '')
-    .split('\n')
-    .map((line) =>
-      line
-        .trim()
-        .replace(/^\((.*)\)$/, '$1')
-        .replace(/\.$/, ''),
-    )
-    .filter((line) => line.length > 0)
-    .join('; ');
+  return (
+    text
+      .replace(/^error: /, '')
+      // commander puts its suggestion on a line of its own: keep it with the message it belongs to.
+      .replace(/\n\(Did you mean ([^)\n]*)\?\)/g, ' (did you mean $1?)')
+      .split('\n')
+      .map((line) =>
+        line
+          .trim()
+          .replace(/^\((.*)\)$/, '$1')
+          .replace(/\.$/, ''),
+      )
+      .filter((line) => line.length > 0)
+      .join('; ')
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { registerProbe } from './commands/probe.js';
 import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
 import { type Context, examples } from './context.js';
+import { cliGuidePath } from './docs-location.js';
 import { VERSION } from './version.js';
 
 const REGISTRATIONS = [
@@ -61,7 +62,7 @@ export function buildProgram(context: Context): Command {
           'meshless probe https://127.0.0.1:8443 --cert certs/web/tls.crt --key certs/web/tls.key --ca certs/web/ca.crt',
           'meshless doctor --dir /var/run/secrets/tls',
         ],
-        'Exit status: 0 ok, 1 a check failed, 2 usage error. Set NO_COLOR to turn colour off.\nDocumentation: docs/cli.md',
+        `Exit status: 0 ok, 1 a check failed, 2 usage error (probe: 3 authenticated but not authorized).\nSet NO_COLOR to turn colour off. Documentation: ${cliGuidePath()}`,
       ),
     );
   for (const register of REGISTRATIONS) register(program, context);

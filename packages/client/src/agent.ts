@@ -3,6 +3,7 @@ import type { TlsMaterial } from '@meshless/core';
 import { Agent, Dispatcher, Pool } from 'undici';
 import { createConnector } from './connector.js';
 import { type ClientOptions, type NormalizedOptions, normalizeOptions } from './options.js';
+import { policyForOrigin, refuseUnconfiguredOrigin } from './origin-policies.js';
 import { SessionCache } from './session-cache.js';
 
 type Callback = (err: Error | null, data: null) => void;
@@ -143,18 +144,31 @@ export class MeshlessAgent extends Dispatcher {
     const options = this.#options;
     const material = options.source.current();
     const sessions = new SessionCache(options.maxCachedSessions);
-    const connect = createConnector({
-      material: () => options.source.current(),
-      policy: options.policy,
-      sessions,
-      allowH2: options.allowH2,
-      timeout: options.connectTimeout,
-      socket: options.socket,
-      tls: options.tls,
-    });
+    const connectorWith = (policy: NormalizedOptions['policy']) =>
+      createConnector({
+        material: () => options.source.current(),
+        policy,
+        sessions,
+        allowH2: options.allowH2,
+        timeout: options.connectTimeout,
+        socket: options.socket,
+        tls: options.tls,
+      });
+    const connect = connectorWith(options.policy);
+    const { byOrigin } = options;
     // Always a Pool (undici picks a Client for connections: 1), so that maxConnectionAgeMs,
-    // undici's clientTtl, applies whatever the number of connections.
-    const agent = new Agent({ ...options.agent, connect, factory: (origin, opts) => new Pool(origin, opts) });
+    // undici's clientTtl, applies whatever the number of connections. With expectations per
+    // origin, each origin's pool gets a connector with its own policy (undici keeps one pool per origin).
+    const agent = new Agent({
+      ...options.agent,
+      connect,
+      factory: (origin, opts) => {
+        if (!byOrigin) return new Pool(origin, opts);
+        const policy = policyForOrigin(byOrigin, origin);
+        const perOrigin = policy ? connectorWith(policy) : refuseUnconfiguredOrigin(origin, byOrigin);
+        return new Pool(origin, { ...opts, connect: perOrigin });
+      },
+    });
     // Agent's typed overloads take one event name at a time; forward all four as plain events.
     const inner = agent as unknown as EventEmitter;
     const outer = this as unknown as EventEmitter;

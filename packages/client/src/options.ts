@@ -13,6 +13,7 @@ import {
 } from '@meshless/core';
 import type { Agent } from 'undici';
 import { MANAGED_TLS_OPTIONS, type SocketOptions } from './connector.js';
+import { type OriginPolicies, originPolicies, type ServerAuthorizationByOrigin } from './origin-policies.js';
 import { type ServerAuthorization, type ServerPolicy, serverPolicy } from './server-policy.js';
 import { DEFAULT_MAX_CACHED_SESSIONS } from './session-cache.js';
 
@@ -30,6 +31,13 @@ export interface ClientOptions extends Omit<Agent.Options, 'connect' | 'factory'
    */
   authorizeServer?: ServerAuthorization;
   /**
+   * The server expected at each origin, for an agent that calls several services: a map from an
+   * origin (`https://orders.prod.svc:8443`) to SPIFFE IDs or an authorizer. A request to an origin
+   * not in the map fails with `ERR_MESHLESS_ORIGIN_NOT_CONFIGURED` before any connection is made.
+   * Give this or `authorizeServer`, not both.
+   */
+  authorizeServerByOrigin?: ServerAuthorizationByOrigin;
+  /**
    * The age after which a pooled connection takes no new requests and is closed once its running
    * requests finish, in milliseconds. Unset: connections live until idle or until rotation.
    */
@@ -46,6 +54,8 @@ export interface ClientOptions extends Omit<Agent.Options, 'connect' | 'factory'
 export interface NormalizedOptions {
   source: CertificateSource;
   policy: ServerPolicy | undefined;
+  /** The policy of each origin, with `authorizeServerByOrigin`; it then replaces `policy`. */
+  byOrigin: OriginPolicies | undefined;
   allowH2: boolean;
   connectTimeout: number;
   maxCachedSessions: number;
@@ -86,7 +96,14 @@ const UNDICI_KEYS = [
   'pingInterval',
 ] as const;
 
-const TOP_LEVEL_KEYS = ['source', 'authorizeServer', 'maxConnectionAgeMs', 'connect', ...UNDICI_KEYS];
+const TOP_LEVEL_KEYS = [
+  'source',
+  'authorizeServer',
+  'authorizeServerByOrigin',
+  'maxConnectionAgeMs',
+  'connect',
+  ...UNDICI_KEYS,
+];
 
 // Socket options (node:net and node:tls) the connector passes on to tls.connect as they are.
 const SOCKET_KEYS = [
@@ -146,7 +163,7 @@ export function normalizeOptions(options: ClientOptions): NormalizedOptions {
     if (key in all) throw refusedOption(WHERE, key, `TLS options go under connect ({ connect: { ${key} } })`);
   }
   assertKnownOptions(WHERE, options, TOP_LEVEL_KEYS);
-  const { source, authorizeServer, maxConnectionAgeMs, connect, ...agent } = options;
+  const { source, authorizeServer, authorizeServerByOrigin, maxConnectionAgeMs, connect, ...agent } = options;
   if (!source || typeof source.current !== 'function' || typeof source.on !== 'function') {
     throw invalidOption(
       WHERE,
@@ -180,12 +197,19 @@ export function normalizeOptions(options: ClientOptions): NormalizedOptions {
   const sessions = maxCachedSessions ?? agent.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS;
   if (!Number.isInteger(sessions) || sessions < 0)
     throw invalidOption(WHERE, 'maxCachedSessions', sessions, 'an integer >= 0');
+  if (authorizeServer !== undefined && authorizeServerByOrigin !== undefined)
+    throw refusedOption(
+      WHERE,
+      'authorizeServerByOrigin',
+      'give authorizeServer or authorizeServerByOrigin, not both',
+    );
   const connectTimeout = timeout ?? agent.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (!(Number.isFinite(connectTimeout) && connectTimeout > 0))
     throw invalidOption(WHERE, 'connectTimeout', connectTimeout, 'a positive number of milliseconds');
   return {
     source,
     policy: authorizeServer === undefined ? undefined : serverPolicyOption(authorizeServer),
+    byOrigin: authorizeServerByOrigin === undefined ? undefined : originPolicies(authorizeServerByOrigin),
     allowH2: agent.allowH2 ?? false,
     connectTimeout,
     maxCachedSessions: sessions,

@@ -1,6 +1,6 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   assertKnownOptions,
   assertOptionsObject,
@@ -118,7 +118,7 @@ async function read(file: string): Promise<string> {
   } catch (cause) {
     throw new MeshlessError(
       'ERR_MESHLESS_CA_INVALID',
-      `cannot read ${file}: ${(cause as Error).message}`,
+      `cannot read ${file}: ${unreadableReason(cause as NodeJS.ErrnoException, file)}`,
       { file, rule: 'file-unreadable' },
       cause,
     );
@@ -230,4 +230,16 @@ function trustDomainOfUri(uri: string): TrustDomain | undefined {
   } catch {
     return undefined;
   }
+}
+
+// Node's "ENOENT: no such file or directory, open 'ca/ca.crt'" says the path twice and reads like
+// a crash: keep the reason, and say what a missing CA file usually means.
+function unreadableReason(cause: NodeJS.ErrnoException, file: string): string {
+  const reason = /^[A-Z0-9]+: ([^,]+)/.exec(cause.message)?.[1] ?? cause.message;
+  const errno = typeof cause.code === 'string' ? ` (${cause.code})` : '';
+  const hint =
+    cause.code === 'ENOENT' || cause.code === 'ENOTDIR'
+      ? `; is ${dirname(file)} a CA directory, as \`meshless ca create --out ${dirname(file)}\` makes?`
+      : '';
+  return `${reason}${errno}${hint}`;
 }

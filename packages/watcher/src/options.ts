@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { assertKnownOptions, optionError } from '@meshless/core';
+import { detectLayout } from './detect-layout.js';
 import { isLayoutName, LAYOUTS, type LayoutName, layoutFiles, type MaterialFiles } from './layouts.js';
 
 /**
@@ -51,6 +52,13 @@ export interface CommonWatchOptions {
   clockSkewMs?: number;
   /** A name for warnings and diagnostics; defaults to the certificate path. */
   name?: string;
+  /**
+   * Wait (up to `startupTimeoutMs`) for files that do not exist yet, instead of rejecting at once
+   * with their `ERR_MESHLESS_FILE_UNREADABLE`. Default: true for the `spiffe-helper` layout, whose
+   * helper writes the files after the workload starts; false otherwise, where a missing file is a
+   * wrong path.
+   */
+  waitForFiles?: boolean;
 }
 
 /**
@@ -68,7 +76,8 @@ export interface FilePathOptions extends CommonWatchOptions {
 }
 
 /**
- * Names a directory and a known layout. The bundle may live in another directory (`caDir`, same file
+ * Names a directory and a known layout; without `layout`, the layout is recognised from the files in
+ * the directory (cert-manager when there are none yet, as `meshless issue` writes). The bundle may live in another directory (`caDir`, same file
  * name) or at an explicit path (`ca`), as when trust-manager mounts it from a ConfigMap.
  *
  * @example
@@ -79,7 +88,7 @@ export interface FilePathOptions extends CommonWatchOptions {
  */
 export interface LayoutOptions extends CommonWatchOptions {
   dir: string;
-  layout: LayoutName;
+  layout?: LayoutName;
   caDir?: string;
   ca?: string;
 }
@@ -114,6 +123,7 @@ export interface ResolvedWatchOptions {
   expiringFraction: number | undefined;
   clockSkewMs: number | undefined;
   name: string;
+  waitForFiles: boolean;
 }
 
 const COMMON_KEYS = [
@@ -126,6 +136,7 @@ const COMMON_KEYS = [
   'expiringFraction',
   'clockSkewMs',
   'name',
+  'waitForFiles',
 ];
 const PATH_KEYS = new Set([...COMMON_KEYS, 'cert', 'key', 'ca']);
 const LAYOUT_KEYS = new Set([...COMMON_KEYS, 'dir', 'layout', 'caDir', 'ca']);
@@ -151,7 +162,8 @@ export function resolveWatchOptions(input: unknown): ResolvedWatchOptions {
     throw optionError(`${WHERE}: give either { cert, key, ca } or { dir, layout }, not both`);
   }
   rejectUnknownKeys(options, usesDir ? LAYOUT_KEYS : PATH_KEYS);
-  const files = usesDir ? layoutPaths(options) : explicitPaths(options);
+  const layout = usesDir ? layoutOf(options) : undefined;
+  const files = layout ? layoutPaths(options, layout) : explicitPaths(options);
   const retryInitialDelayMs = duration(options, 'retryInitialDelayMs', WATCH_DEFAULTS.retryInitialDelayMs, 1);
   const retryMaxDelayMs = duration(options, 'retryMaxDelayMs', WATCH_DEFAULTS.retryMaxDelayMs, 1);
   if (retryMaxDelayMs < retryInitialDelayMs) {
@@ -170,6 +182,7 @@ export function resolveWatchOptions(input: unknown): ResolvedWatchOptions {
     expiringFraction: fraction(options.expiringFraction),
     clockSkewMs: options.clockSkewMs === undefined ? undefined : duration(options, 'clockSkewMs', 0, 0),
     name: optionalString(options, 'name') ?? `files:${files.cert}`,
+    waitForFiles: optionalBoolean(options, 'waitForFiles') ?? layout === 'spiffe-helper',
   };
 }
 
@@ -187,17 +200,22 @@ function explicitPaths(options: Record<string, unknown>): MaterialFiles {
   };
 }
 
-function layoutPaths(options: Record<string, unknown>): MaterialFiles {
-  const dir = resolve(path(options, 'dir'));
+function layoutOf(options: Record<string, unknown>): LayoutName {
+  if (options.layout === undefined) return detectLayout(resolve(path(options, 'dir')));
   if (!isLayoutName(options.layout)) {
     throw optionError(
       `${WHERE}: layout must be one of ${Object.keys(LAYOUTS).join(', ')}, got ${String(options.layout)}`,
     );
   }
+  return options.layout;
+}
+
+function layoutPaths(options: Record<string, unknown>, layout: LayoutName): MaterialFiles {
+  const dir = resolve(path(options, 'dir'));
   if (options.caDir !== undefined && options.ca !== undefined) {
     throw optionError(`${WHERE}: give caDir or ca, not both`);
   }
-  return layoutFiles(dir, options.layout, {
+  return layoutFiles(dir, layout, {
     ...(options.caDir !== undefined ? { caDir: resolve(path(options, 'caDir')) } : {}),
     ...(options.ca !== undefined ? { ca: resolve(path(options, 'ca')) } : {}),
   });
@@ -215,6 +233,13 @@ function optionalString(options: Record<string, unknown>, name: string): string 
   const value = options[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw optionError(`${WHERE}: ${name} must be a string`);
+  return value;
+}
+
+function optionalBoolean(options: Record<string, unknown>, name: string): boolean | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw optionError(`${WHERE}: ${name} must be true or false`, name);
   return value;
 }
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshlessError, type TlsMaterial } from '@meshless/core';
 import { FileCertificateSource } from './file-source.js';
+import { rejectMissingFiles } from './missing-files.js';
 import {
   type ResolvedWatchOptions,
   resolveWatchOptions,
@@ -17,7 +18,8 @@ const FINAL_ATTEMPT_GRACE_MS = 250;
  * short debounce, and swaps in new material only when it is valid (key matches, chain verifies,
  * not expired) and different; anything else is an `error` event while the last good material stays.
  *
- * Bad options throw `ERR_MESHLESS_INVALID_OPTION` at once (an unknown key too, with a did-you-mean). When no valid material appears within `startupTimeoutMs`
+ * Bad options throw `ERR_MESHLESS_INVALID_OPTION` at once (an unknown key too, with a did-you-mean). A file that does not exist rejects at once with its
+ * `ERR_MESHLESS_FILE_UNREADABLE` (unless `waitForFiles`, the default for spiffe-helper). When no valid material appears within `startupTimeoutMs`
  * the promise rejects with `ERR_MESHLESS_STARTUP_TIMEOUT`, whose message names the file and the
  * reason (and whose `cause` is the underlying error, such as `ERR_MESHLESS_FILE_UNREADABLE`).
  *
@@ -38,6 +40,7 @@ export function watchCertificateFiles(options: WatchCertificateFilesOptions): Pr
 }
 
 async function start(options: ResolvedWatchOptions): Promise<FileCertificateSource> {
+  if (!options.waitForFiles) await rejectMissingFiles(options.files);
   const refresher = new Refresher(options);
   let latest: TlsMaterial | undefined;
   let lastError: MeshlessError | undefined;

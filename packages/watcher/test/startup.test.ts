@@ -43,7 +43,7 @@ describe('options', () => {
     ['a path that is not a string', { cert: 1, key: 'b', ca: 'c' }],
     ['both paths and a directory', { cert: 'a', key: 'b', ca: 'c', dir: '/tmp', layout: 'cert-manager' }],
     ['an unknown layout', { dir: '/tmp', layout: 'istio' }],
-    ['a directory without a layout', { dir: '/tmp' }],
+    ['a waitForFiles that is not a boolean', { dir: '/tmp', waitForFiles: 'yes' }],
     ['caDir and ca together', { dir: '/tmp', layout: 'cert-manager', caDir: '/a', ca: '/a/ca.crt' }],
     ['caDir with explicit paths', { cert: 'a', key: 'b', ca: 'c', caDir: '/a' }],
     ['an unknown option', { cert: 'a', key: 'b', ca: 'c', debounce: 10 }],
@@ -91,13 +91,44 @@ describe('options', () => {
 });
 
 describe('start-up', () => {
-  it('rejects with ERR_MESHLESS_STARTUP_TIMEOUT naming a missing file and ENOENT, not a hang', async () => {
+  it("rejects at once with the missing file's own ERR_MESHLESS_FILE_UNREADABLE (ENOENT), not after the timeout", async () => {
     const dir = await tempDir();
-    const started = Date.now();
+    const leaf = await makeLeaf(root);
+    await writeInPlace(dir, certManagerFiles(leaf));
+    const cases: [string, WatchCertificateFilesOptions, string][] = [
+      [
+        'a wrong key path',
+        { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.kee'), ca: join(dir, 'ca.crt') },
+        join(dir, 'tls.kee'),
+      ],
+      [
+        'an empty cert-manager directory',
+        { dir: join(dir, 'empty'), layout: 'cert-manager' },
+        join(dir, 'empty', 'tls.crt'),
+      ],
+      ['a directory without a layout', { dir: join(dir, 'nowhere') }, join(dir, 'nowhere', 'tls.crt')],
+      [
+        'a path through a file',
+        { cert: join(dir, 'tls.crt', 'x'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') },
+        join(dir, 'tls.crt', 'x'),
+      ],
+    ];
+    for (const [name, options, file] of cases) {
+      const started = Date.now();
+      const error = await rejection(watchCertificateFiles({ ...options, startupTimeoutMs: 5_000 }));
+      expect(Date.now() - started, name).toBeLessThan(1_000);
+      expect(error.code, name).toBe('ERR_MESHLESS_FILE_UNREADABLE');
+      expect(error.context.file, name).toBe(file);
+      expect(['ENOENT', 'ENOTDIR'], name).toContain(error.context.errno);
+      expect(error.message, name).toContain(file);
+    }
+  });
+
+  it('with waitForFiles, waits for a missing file and rejects with ERR_MESHLESS_STARTUP_TIMEOUT naming it', async () => {
+    const dir = await tempDir();
     const error = await rejection(
-      watchCertificateFiles({ dir, layout: 'cert-manager', startupTimeoutMs: 300 }),
+      watchCertificateFiles({ dir, layout: 'cert-manager', startupTimeoutMs: 300, waitForFiles: true }),
     );
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(error.code).toBe('ERR_MESHLESS_STARTUP_TIMEOUT');
     expect(error.message).toContain(join(dir, 'tls.crt'));
     expect(error.message).toContain('ENOENT');
@@ -107,6 +138,22 @@ describe('start-up', () => {
       errno: 'ENOENT',
     });
     expect((error.cause as MeshlessError).code).toBe('ERR_MESHLESS_FILE_UNREADABLE');
+  });
+
+  it('recognises the layout of a directory given without one (cert-manager or spiffe-helper)', async () => {
+    const leaf = await makeLeaf(root);
+    const certManager = await tempDir();
+    await writeInPlace(certManager, certManagerFiles(leaf));
+    const helper = await tempDir();
+    await writeInPlace(helper, spiffeHelperFiles(leaf));
+    for (const [dir, cert] of [
+      [certManager, 'tls.crt'],
+      [helper, 'svid.pem'],
+    ] as const) {
+      const source = autoClose(await watchCertificateFiles({ dir }));
+      expect(source.status().files.cert).toBe(join(dir, cert));
+      expect(source.current().identity.fingerprint256).toBe(fingerprintOf(leaf));
+    }
   });
 
   it('with startupTimeoutMs 0 tries once and rejects at once', async () => {

@@ -115,19 +115,12 @@ export function checkMaterial(files: MaterialFiles, now: Date = new Date()): Mat
         })
       : skipped('signature', 'leaf is signed with SHA-256 or stronger', noCert),
   );
-  checks.push(
-    leaf
-      ? attempt('svid-profile', 'leaf follows the X509-SVID profile', () => {
-          assertLeafProfile(leaf);
-          const spiffe = leaf.uris.find((u) => u.startsWith('spiffe://'));
-          return spiffe ?? 'no SPIFFE ID: a DNS/IP identity, checked as a plain leaf';
-        })
-      : skipped('svid-profile', 'leaf follows the X509-SVID profile', noCert),
-  );
+  checks.push(svidProfileCheck(leaf, noCert));
   checks.push(
     leaf
       ? attempt('validity', 'leaf is within its validity period', () => {
-          assertCurrentlyValid(leaf, 'cert', { now });
+          // 'leaf' names it in the message: "leaf certificate "CN=web" expired at ...".
+          assertCurrentlyValid(leaf, 'leaf', { now });
           return expiryPhrase(leaf.parsed.notBefore, leaf.parsed.notAfter, now);
         })
       : skipped('validity', 'leaf is within its validity period', noCert),
@@ -208,4 +201,18 @@ function assertTrustAnchor(root: CertificateFacts): void {
     `trust bundle certificate "${root.subject}" cannot be a trust anchor: ${problem}`,
     { input: 'ca', subject: root.subject, fingerprint: root.fingerprint256 },
   );
+}
+
+const SVID_PROFILE = 'leaf follows the X509-SVID profile';
+const PLAIN_LEAF = 'leaf is a workload certificate, not a CA';
+
+// A leaf without a SPIFFE ID is not an X509-SVID: the profile does not apply, so the check says
+// what is checked instead (the leaf is not a CA) rather than claiming a profile it does not follow.
+function svidProfileCheck(leaf: CertificateFacts | undefined, noCert: string): Check {
+  if (!leaf) return skipped('svid-profile', SVID_PROFILE, noCert);
+  const spiffe = leaf.uris.find((u) => u.toLowerCase().startsWith('spiffe:'));
+  return attempt('svid-profile', spiffe ? SVID_PROFILE : PLAIN_LEAF, () => {
+    assertLeafProfile(leaf);
+    return spiffe ?? 'no SPIFFE ID, so not an X509-SVID: a DNS/IP identity, checked as a plain leaf';
+  });
 }

@@ -60,6 +60,13 @@ export function findDemoScript(
   return undefined;
 }
 
+// In a checkout, the repository's guide; installed, the copy the build puts in dist/.
+function gettingStartedPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const inCheckout = join(here, '..', '..', '..', 'docs', 'getting-started.md');
+  return existsSync(inCheckout) ? inCheckout : join(here, 'getting-started.md');
+}
+
 async function demo(args: string[], context: Context): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const script = findDemoScript(context.io.env, here);
@@ -69,7 +76,7 @@ async function demo(args: string[], context: Context): Promise<void> {
       'ERR_MESHLESS_DEMO_NOT_FOUND',
       configured
         ? `MESHLESS_DEMO_SCRIPT points at ${configured}, which does not exist`
-        : `no demo script found (${DEMO_SCRIPT}): run meshless demo from a meshless checkout, or set MESHLESS_DEMO_SCRIPT`,
+        : `no demo script found (${DEMO_SCRIPT}): the demo ships with the meshless repository, not with the installed command; run \`npm ci && npm run demo\` in a clone of it, or follow the getting-started guide with the packages you have installed: ${gettingStartedPath()}`,
       { file: configured ?? DEMO_SCRIPT },
     );
   }

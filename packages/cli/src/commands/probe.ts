@@ -60,7 +60,7 @@ export const registerProbe: CommandRegistration = (program, context) => {
           'meshless probe https://api.internal:443/healthz --ca ca.crt',
           'meshless probe https://127.0.0.1:8443 --cert tls.crt --key tls.key --ca ca.crt --json | jq .clientCertificate',
         ],
-        'Exit status: 0 connected, 1 the probe failed (the reason is on stderr), 2 usage error.',
+        'Exit status: 0 connected, 1 the probe failed (the reason is on stderr), 2 usage error,\n3 authenticated but not authorized (mutual TLS worked; the server answered 403).',
       ),
     )
     .action(async (url: string, options: ProbeCommandOptions) => probe(url, options, context));
@@ -84,10 +84,21 @@ async function probe(url: string, options: ProbeCommandOptions, context: Context
     ...(client ? { client } : {}),
     ...(options.expectId ? { expectId: options.expectId } : {}),
   });
+  const denied = report.ok && isForbidden(report.http);
   if (!report.ok) context.exitCode = EXIT.failed;
+  else if (denied) context.exitCode = EXIT.denied;
   if (options.json) writeJson(io.stdout, report);
   else io.stdout.write(reportText(report, paint));
+  // The reason goes to stderr once; the text report on stdout only marks the outcome.
   if (report.error) io.stderr.write(`${errorLine(report.error)}\n`);
+  else if (denied) io.stderr.write(`meshless: ${DENIED} (exit ${EXIT.denied})\n`);
+}
+
+const DENIED =
+  'authenticated but not authorized: mutual TLS worked and the server knows who we are, but its authorizer denied our identity (HTTP 403)';
+
+function isForbidden(http: ProbeReport['http']): boolean {
+  return /^HTTP\/\S+ 403\b/.test(http?.status ?? '');
 }
 
 function httpText(http: NonNullable<ProbeReport['http']>): string | undefined {
@@ -124,6 +135,10 @@ function reportText(report: ProbeReport, paint: Paint): string {
       tls?.handshakeMs != null ? `${tls.handshakeMs} ms (TCP connect ${tls.connectMs ?? '?'} ms)` : undefined,
     ],
     ['server id', server ? (server.spiffeId ?? `no SPIFFE ID (${server.subject})`) : undefined],
+    [
+      'server cert',
+      server?.serialNumber ? `serial ${server.serialNumber}, SHA-256 ${server.fingerprint256}` : undefined,
+    ],
     ['server chain', chain],
     ['verification', verificationText],
     ['http', http ? httpText(http) : undefined],
@@ -138,7 +153,9 @@ function reportText(report: ProbeReport, paint: Paint): string {
     ],
   ]);
   text += error
-    ? `\n${mark('fail', paint)} probe failed: ${error.message} (${error.code})\n`
-    : `\n${mark('pass', paint)} connected\n`;
+    ? `\n${mark('fail', paint)} probe failed (${error.code})\n`
+    : isForbidden(http)
+      ? `\n${mark('fail', paint)} connected and authenticated, but not authorized (HTTP 403)\n`
+      : `\n${mark('pass', paint)} connected\n`;
   return text;
 }

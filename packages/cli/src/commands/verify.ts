@@ -1,6 +1,9 @@
+import { MeshlessError, type MeshlessErrorCode } from '@meshless/core';
 import { anyFailed } from '../checks/check.js';
+import { detectLayout } from '../checks/layout.js';
 import { checkMaterial } from '../checks/material.js';
 import { type CommandRegistration, type Context, examples } from '../context.js';
+import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { plural } from '../format/plural.js';
 import { readMaterialFile } from '../material-input.js';
@@ -11,9 +14,10 @@ import { mark } from '../output/marks.js';
 import { passphraseFrom } from '../passphrase.js';
 
 interface VerifyOptions {
-  cert: string;
-  key: string;
-  ca: string;
+  dir?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
   passphraseEnv?: string;
   json?: boolean;
 }
@@ -31,9 +35,10 @@ export const registerVerify: CommandRegistration = (program, context) => {
   program
     .command('verify')
     .description('check a certificate, key and trust bundle the way meshless loads them')
-    .requiredOption('--cert <file>', 'the certificate chain, leaf first (tls.crt)')
-    .requiredOption('--key <file>', 'the private key of the leaf (tls.key)')
-    .requiredOption('--ca <file>', 'the trust bundle (ca.crt)')
+    .option('--dir <dir>', 'a directory in the cert-manager or spiffe-helper layout, as doctor --dir')
+    .option('--cert <file>', 'the certificate chain, leaf first (tls.crt; overrides the one in --dir)')
+    .option('--key <file>', 'the private key of the leaf (tls.key; overrides the one in --dir)')
+    .option('--ca <file>', 'the trust bundle (ca.crt; overrides the one in --dir)')
     .option(
       '--passphrase-env <name>',
       'read the passphrase of an encrypted key from this environment variable',
@@ -44,6 +49,7 @@ export const registerVerify: CommandRegistration = (program, context) => {
       examples(
         [
           'meshless verify --cert certs/web/tls.crt --key certs/web/tls.key --ca certs/web/ca.crt',
+          'meshless verify --dir certs/web',
           'meshless verify --json --cert svid.pem --key svid_key.pem --ca svid_bundle.pem | jq .checks',
         ],
         'Exit status: 0 valid, 1 a check failed, 2 usage error.',
@@ -54,10 +60,11 @@ export const registerVerify: CommandRegistration = (program, context) => {
 
 async function verify(options: VerifyOptions, context: Context): Promise<void> {
   const { io, paint } = context;
+  const files = await filesOf(options);
   const [cert, key, ca] = await Promise.all([
-    readMaterialFile(options.cert, 'cert'),
-    readMaterialFile(options.key, 'key'),
-    readMaterialFile(options.ca, 'ca'),
+    readMaterialFile(files.cert, 'cert'),
+    readMaterialFile(files.key, 'key'),
+    readMaterialFile(files.ca, 'ca'),
   ]);
   const passphrase = passphraseFrom(options.passphraseEnv, io.env);
   const report = checkMaterial({ cert, key, ca, ...(passphrase ? { passphrase } : {}) });
@@ -75,4 +82,25 @@ async function verify(options: VerifyOptions, context: Context): Promise<void> {
     );
   }
   if (!ok) io.stderr.write(failureLine(report.checks, 'the material is invalid'));
+}
+
+/** The three files: from --cert, --key and --ca, or found in --dir (each overridable). */
+async function filesOf(options: VerifyOptions): Promise<{ cert: string; key: string; ca: string }> {
+  if (!options.dir) {
+    if (options.cert && options.key && options.ca)
+      return { cert: options.cert, key: options.key, ca: options.ca };
+    throw usageError('give --dir DIR, or all of --cert, --key and --ca');
+  }
+  const found = await detectLayout(options.dir);
+  const cert = options.cert ?? found.files?.cert;
+  const key = options.key ?? found.files?.key;
+  const ca = options.ca ?? found.files?.ca;
+  if (!cert || !key || !ca) {
+    // Exit 1, as doctor: the command was right, the directory is not.
+    const code = (found.check.code ?? 'ERR_MESHLESS_LAYOUT_UNKNOWN') as MeshlessErrorCode;
+    throw new MeshlessError(code, `${found.check.detail}; or give --cert, --key and --ca`, {
+      file: options.dir,
+    });
+  }
+  return { cert, key, ca };
 }

@@ -10,7 +10,7 @@ import { mark } from './marks.js';
  * ```ts
  * io.stdout.write(checkLines(report.checks, paint));
  * // ✓ key belongs to the leaf certificate
- * // ✗ leaf is within its validity period: cert certificate "CN=web" expired at ... (ERR_MESHLESS_CERT_EXPIRED)
+ * // ✗ leaf is within its validity period: leaf certificate "CN=web" expired at ... (ERR_MESHLESS_CERT_EXPIRED)
  * ```
  */
 export function checkLines(checks: readonly Check[], paint: Paint): string {

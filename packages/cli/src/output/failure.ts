@@ -7,7 +7,7 @@ import type { Check } from '../checks/check.js';
  * @example
  * ```ts
  * io.stderr.write(failureLine(checks, 'the material is invalid'));
- * // meshless: the material is invalid: key belongs to the leaf certificate (ERR_MESHLESS_KEY_MISMATCH)
+ * // meshless: the material is invalid: failed check "key belongs to the leaf certificate" (ERR_MESHLESS_KEY_MISMATCH)
  * ```
  */
 export function failureLine(checks: readonly Check[], summary: string): string {
@@ -15,5 +15,5 @@ export function failureLine(checks: readonly Check[], summary: string): string {
   const first = failed[0];
   if (!first) return '';
   const more = failed.length > 1 ? ` and ${failed.length - 1} more` : '';
-  return `meshless: ${summary}: ${first.title} failed${more}${first.code ? ` (${first.code})` : ''}\n`;
+  return `meshless: ${summary}: failed check "${first.title}"${more}${first.code ? ` (${first.code})` : ''}\n`;
 }

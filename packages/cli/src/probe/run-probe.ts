@@ -24,6 +24,8 @@ export interface ChainEntry {
   dnsNames: string[];
   ipAddresses: string[];
   fingerprint256: string;
+  /** Hex, as OpenSSL prints it: what changes when the certificate is renewed. */
+  serialNumber: string;
   notAfter: Date;
   validity: string;
 }
@@ -38,7 +40,13 @@ export interface ProbeReport {
     connectMs: number | null;
     handshakeMs: number | null;
   } | null;
-  server: { spiffeId: string | null; subject: string | null; chain: ChainEntry[] } | null;
+  server: {
+    spiffeId: string | null;
+    subject: string | null;
+    serialNumber: string | null;
+    fingerprint256: string | null;
+    chain: ChainEntry[];
+  } | null;
   /** How the server was authenticated: its SPIFFE ID (`--expect-id`) or its host name. */
   verification: { by: 'spiffe-id' | 'hostname'; expected: string; trustBundle: string };
   http: { status: string | null; note: string | null } | null;
@@ -219,12 +227,19 @@ function serverOf(chain: X509Certificate[] | undefined): ProbeReport['server'] {
       dnsNames: [...identity.dnsNames],
       ipAddresses: [...identity.ipAddresses],
       fingerprint256: identity.fingerprint256,
+      serialNumber: identity.serialNumber,
       notAfter: identity.notAfter,
       validity: expiryPhrase(identity.notBefore, identity.notAfter),
     };
   });
   const leaf = entries[0] as ChainEntry;
-  return { spiffeId: leaf.spiffeId, subject: leaf.subject, chain: entries };
+  return {
+    spiffeId: leaf.spiffeId,
+    subject: leaf.subject,
+    serialNumber: leaf.serialNumber,
+    fingerprint256: leaf.fingerprint256,
+    chain: entries,
+  };
 }
 
 function warmUp(pem: string): void {
