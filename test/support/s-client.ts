@@ -19,16 +19,27 @@ export interface SClientOutcome {
 }
 
 /** A folder holding the peer's files and the session s_client saves between calls. */
-export async function sClientSession(peer: SClientPeer, caPem: string) {
+export async function sClientSession(
+  peer: SClientPeer,
+  caPem: string,
+  version: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3',
+) {
   const dir = await mkdtemp(join(tmpdir(), 'meshless-s-client-'));
   await writeFile(join(dir, 'chain.pem'), peer.chainPem);
   await writeFile(join(dir, 'key.pem'), peer.keyPem);
   await writeFile(join(dir, 'ca.pem'), caPem);
   const sessionFile = join(dir, 'session.pem');
   return {
-    /** Connects over TLS 1.3, offering the saved session when `resume`, and sends `GET /`. */
+    /** Connects over `version`, offering the saved session when `resume`, and sends `GET /`. */
     async get(port: number, resume: boolean): Promise<SClientOutcome> {
-      const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_3', '-CAfile', join(dir, 'ca.pem')];
+      const args = [
+        's_client',
+        '-connect',
+        `127.0.0.1:${port}`,
+        version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2',
+        '-CAfile',
+        join(dir, 'ca.pem'),
+      ];
       args.push('-cert', join(dir, 'chain.pem'), '-cert_chain', join(dir, 'chain.pem'));
       args.push('-key', join(dir, 'key.pem'), '-ign_eof', resume ? '-sess_in' : '-sess_out', sessionFile);
       const input = 'GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n';

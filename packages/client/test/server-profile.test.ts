@@ -30,6 +30,7 @@ interface Presented {
 let root: TestCa;
 let otherRoot: TestCa;
 let client: TlsMaterial;
+let mergedBundleClient: TlsMaterial;
 let valid: Presented;
 const presented = new Map<string, Presented>();
 const servers: TestServer[] = [];
@@ -37,7 +38,9 @@ const servers: TestServer[] = [];
 beforeAll(async () => {
   root = await makeRoot({ trustDomain: TD });
   otherRoot = await makeRoot({ trustDomain: 'other.org' });
-  client = loadMaterial({ ...materialOf(await makeLeaf(root, { uris: [CLIENT_ID] })), ca: root.rootPem });
+  const clientLeaf = await makeLeaf(root, { uris: [CLIENT_ID] });
+  client = loadMaterial({ ...materialOf(clientLeaf), ca: root.rootPem });
+  mergedBundleClient = loadMaterial({ ...materialOf(clientLeaf), ca: root.rootPem + otherRoot.rootPem });
   valid = await makeLeaf(root, { uris: [SERVER_ID] });
   presented.set(
     'ca-leaf',
@@ -125,7 +128,7 @@ const CASES = ATTACKS.flatMap((attack) => VERSIONS.map((version) => ({ ...attack
 describe('a server certificate OpenSSL verifies but the X509-SVID profile or key policy refuses', () => {
   it.each(CASES)('$name is refused, $version', async ({ name, code, authorizer, version }) => {
     // The client trusts other.org's root too, as a merged bundle would: only the trust domain rule stops it.
-    const source = memorySource({ ...client, caPem: root.rootPem + otherRoot.rootPem } as TlsMaterial);
+    const source = memorySource(mergedBundleClient);
     const agent = createAgent({
       source,
       authorizeServer: authorize.anyOf(authorizer, authorize.id(SERVER_ID)),

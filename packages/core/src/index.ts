@@ -40,6 +40,7 @@ export {
   optionError,
   refusedOption,
 } from './options.js';
+export type { Admission } from './peer-admission.js';
 export { PeerAdmission } from './peer-admission.js';
 export type { PeerVerdict } from './peer-verification.js';
 export { assertVerdictCurrent, trustHashOf, verifyPeerCertificate } from './peer-verification.js';

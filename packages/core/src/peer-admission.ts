@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type X509Certificate } from 'node:crypto';
 import { MeshlessError } from './errors.js';
-import { peerChainsTo, presentedIssuers, trustedRoots } from './federation.js';
+import { presentedIssuers } from './federation.js';
 import { LruCache } from './lru.js';
 import type { TlsMaterial } from './material.js';
 import {
@@ -37,21 +37,23 @@ export class PeerAdmission {
   readonly #nonce = randomBytes(16).toString('hex');
 
   /**
-   * The refusal of a peer certificate OpenSSL verified, or undefined to admit it. `presented` is the
-   * chain the peer sent after its leaf, by default read from the leaf's `issuerCertificate` links.
+   * Judges a peer certificate OpenSSL verified: `{ verdict }` to admit it (its `notAfter` is when the
+   * connection's peer stops being valid), or `{ refusal }`. `presented` is what the peer sent after
+   * its leaf, by default read from the leaf's `issuerCertificate` links.
    */
   admit(
     leaf: X509Certificate,
     resumed: boolean,
     material: TlsMaterial,
     presented: readonly X509Certificate[] = resumed ? [] : presentedIssuers(leaf),
-  ): MeshlessError | undefined {
+  ): Admission {
     try {
-      if (resumed) this.#admitResumed(leaf, material);
-      else this.#remember(verifyPeerCertificate(material, leaf, presented));
-      return undefined;
+      if (resumed) return { verdict: this.#admitResumed(leaf, material) };
+      const verdict = verifyPeerCertificate(material, leaf, presented);
+      this.#remember(verdict);
+      return { verdict };
     } catch (error) {
-      if (error instanceof MeshlessError) return error;
+      if (error instanceof MeshlessError) return { refusal: error };
       throw error;
     }
   }
@@ -69,8 +71,21 @@ export class PeerAdmission {
       .slice(0, 32);
   }
 
+  // Keyed by leaf, not by session: when the same leaf came with chains of different lifetimes, the
+  // sessions of either are judged by the shorter one (fail closed).
   #remember(verdict: PeerVerdict): void {
-    this.#verdicts.set(`${verdict.trust}|${verdict.fingerprint256}`, verdict);
+    const key = `${verdict.trust}|${verdict.fingerprint256}`;
+    const known = this.#verdicts.get(key);
+    this.#verdicts.set(
+      key,
+      known
+        ? {
+            ...verdict,
+            notBefore: Math.max(known.notBefore, verdict.notBefore),
+            notAfter: Math.min(known.notAfter, verdict.notAfter),
+          }
+        : verdict,
+    );
   }
 
   // A resumed session was made under the same trust (the session id context says so) by a full
@@ -78,19 +93,29 @@ export class PeerAdmission {
   // meshless refused after OpenSSL had already sent the client a ticket): then only a leaf that a
   // current root signed directly can be judged again; anything else is refused, and the client's
   // next connection makes a full handshake.
-  #admitResumed(leaf: X509Certificate, material: TlsMaterial): void {
+  #admitResumed(leaf: X509Certificate, material: TlsMaterial): PeerVerdict {
     const verdict = this.#verdicts.get(`${trustHashOf(material)}|${leaf.fingerprint256}`);
     if (verdict) {
       assertVerdictCurrent(verdict, leaf.subject.replace(/\n/g, ', '));
-      return;
+      return verdict;
     }
-    if (!peerChainsTo(leaf, trustedRoots(material), [])) {
+    try {
+      const judged = verifyPeerCertificate(material, leaf, []);
+      this.#remember(judged);
+      return judged;
+    } catch (error) {
+      if (!(error instanceof MeshlessError) || error.code !== 'ERR_MESHLESS_CHAIN_UNTRUSTED') throw error;
       throw new MeshlessError(
         'ERR_MESHLESS_SESSION_IDENTITY_UNKNOWN',
         `refusing a resumed TLS session of peer certificate ${leaf.fingerprint256}: this server holds no verdict of the full handshake that made it, and its chain cannot be checked again without one`,
         { input: 'peer', fingerprint: leaf.fingerprint256, resumed: true },
+        error,
       );
     }
-    this.#remember(verifyPeerCertificate(material, leaf, []));
   }
 }
+
+/** What {@link PeerAdmission.admit} decided: the verdict of an admitted peer, or the refusal. */
+export type Admission =
+  | { readonly verdict: PeerVerdict; readonly refusal?: undefined }
+  | { readonly verdict?: undefined; readonly refusal: MeshlessError };

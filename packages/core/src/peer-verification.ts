@@ -1,7 +1,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { type CertificateFacts, certificateFacts } from './certificate-facts.js';
 import { isMeshlessError, MeshlessError, type MeshlessErrorContext } from './errors.js';
-import { trustedRootsPem, verifyPeerTrustDomain } from './federation.js';
+import { trustedRoots, trustedRootsPem, verifyPeerTrustDomain } from './federation.js';
 import { identityFromCertificate } from './identity.js';
 import { assertStrongKey } from './key-policy.js';
 import { LruCache } from './lru.js';
@@ -25,6 +25,9 @@ export interface PeerVerdict {
 }
 
 const MAX_CHAIN = 8;
+const MAX_PRESENTED = 16;
+// Verdicts by trust bundle and presented chain: a peer reconnecting with the same chain is judged once.
+const verdicts = new LruCache<string, PeerVerdict>(4096);
 // Facts (an @peculiar/x509 parse) per certificate: peers reconnect with the same certificate for its
 // whole life, so a handshake parses a certificate once, not once per connection.
 const factsCache = new LruCache<string, CertificateFacts>(1024);
@@ -76,23 +79,55 @@ export function verifyPeerCertificate(
   presented: readonly X509Certificate[],
   now = Date.now(),
 ): PeerVerdict {
+  const issuers = distinctIssuers(leaf, presented);
+  const trust = trustHashOf(material);
+  const key = `${trust}|${leaf.fingerprint256}|${issuers.map((c) => c.fingerprint256).join(',')}`;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    verdict = judge(material, leaf, issuers, trust);
+    verdicts.set(key, verdict);
+  }
+  assertVerdictCurrent(verdict, leaf.subject.replace(/\n/g, ', '), now);
+  return verdict;
+}
+
+// The verdict of a leaf and the certificates presented with it, which does not depend on the clock.
+function judge(
+  material: TlsMaterial,
+  leaf: X509Certificate,
+  issuers: readonly X509Certificate[],
+  trust: string,
+): PeerVerdict {
   const facts = factsOf(leaf);
   asPeerError(() => {
+    assertPeerUris(facts);
     assertLeafProfile(facts);
     assertStrongSignature(facts, 'peer', 'peer');
     assertStrongKey(leaf.publicKey, `peer certificate "${facts.subject}"`, peerContext(facts));
   });
-  let notBefore = Date.parse(leaf.validFrom);
-  let notAfter = Date.parse(leaf.validTo);
-  for (const issuer of presented.slice(0, MAX_CHAIN)) {
-    assertIssuer(issuer);
-    notBefore = Math.max(notBefore, Date.parse(issuer.validFrom));
-    notAfter = Math.min(notAfter, Date.parse(issuer.validTo));
+  // Every certificate the peer sent, whether or not OpenSSL's path went through it: a workload's
+  // SVID has no business in a peer's chain, and hiding one behind duplicates must not help.
+  for (const issuer of issuers) assertNotWorkload(issuer);
+  // The path judged is the one that anchors in the current bundle, rebuilt by signature from all
+  // that was presented: not the order the peer sent, and not the bundle OpenSSL had when the
+  // handshake began (a rotation may have come in between).
+  const path = anchoredPath(leaf, issuers, trustedRoots(material));
+  if (!path) {
+    throw new MeshlessError(
+      'ERR_MESHLESS_CHAIN_UNTRUSTED',
+      `peer certificate "${facts.subject}" does not chain to a root of the current trust bundle`,
+      { ...peerContext(facts), rule: 'not-anchored' },
+    );
   }
-  assertTrustDomainKnown(material, leaf, facts, presented);
-  const verdict = { fingerprint256: leaf.fingerprint256, trust: trustHashOf(material), notBefore, notAfter };
-  assertVerdictCurrent(verdict, facts.subject, now);
-  return verdict;
+  for (const issuer of path.slice(1)) assertStrongIssuer(issuer);
+  assertTrustDomainKnown(material, leaf, facts, issuers);
+  let notBefore = Number.NEGATIVE_INFINITY;
+  let notAfter = Number.POSITIVE_INFINITY;
+  for (const cert of path) {
+    notBefore = Math.max(notBefore, Date.parse(cert.validFrom));
+    notAfter = Math.min(notAfter, Date.parse(cert.validTo));
+  }
+  return Object.freeze({ fingerprint256: leaf.fingerprint256, trust, notBefore, notAfter });
 }
 
 /**
@@ -147,12 +182,11 @@ function asPeerError(check: () => void): void {
   }
 }
 
-// An issuer in the presented chain (OpenSSL already checked it is a CA that signed the link below):
-// its key and signature must be strong, and it must not be a workload's SVID. A workload certificate
-// wrongly issued with CA:TRUE could otherwise mint any identity of its trust domain.
-function assertIssuer(issuer: X509Certificate): void {
+// A certificate with a workload's SPIFFE ID (one with a path) among those a peer presented after its
+// leaf: a workload certificate wrongly issued with CA:TRUE could otherwise mint any identity of its
+// trust domain.
+function assertNotWorkload(issuer: X509Certificate): void {
   const facts = factsOf(issuer);
-  const context = { ...peerContext(facts), role: 'issuer' };
   const workloadId = facts.uris.find((uri) => {
     try {
       return parseSpiffeId(uri).path !== '';
@@ -163,12 +197,82 @@ function assertIssuer(issuer: X509Certificate): void {
   if (workloadId) {
     throw new MeshlessError(
       'ERR_MESHLESS_SVID_INVALID',
-      `peer chain is issued by "${facts.subject}", a workload certificate (${workloadId}); a signing certificate's SPIFFE ID, if any, is its trust domain's, without a path`,
-      { ...context, rule: 'issuer-is-workload', spiffeId: workloadId },
+      `peer chain holds "${facts.subject}", a workload certificate (${workloadId}); a signing certificate's SPIFFE ID, if any, is its trust domain's, without a path`,
+      { ...peerContext(facts), role: 'issuer', rule: 'issuer-is-workload', spiffeId: workloadId },
     );
   }
+}
+
+// An issuer on the path to the bundle: its key, and its signature unless it signed itself.
+function assertStrongIssuer(issuer: X509Certificate): void {
+  const facts = factsOf(issuer);
+  const context = { ...peerContext(facts), role: 'issuer' };
   if (issuer.subject !== issuer.issuer) assertStrongSignature(facts, 'peer issuer', 'peer');
   assertStrongKey(issuer.publicKey, `peer issuer certificate "${facts.subject}"`, context);
+}
+
+// A peer that carries URI SANs but no SPIFFE ID is neither an SVID nor a plain DNS/IP identity: a
+// " spiffe://..." or an https: URI must not slip past the profile that a SPIFFE ID would have to meet.
+function assertPeerUris(facts: CertificateFacts): void {
+  if (facts.uris.length === 0 || facts.uris.some((uri) => uri.toLowerCase().startsWith('spiffe:'))) return;
+  throw new MeshlessError(
+    'ERR_MESHLESS_SVID_INVALID',
+    `leaf certificate "${facts.subject}" carries URI SANs (${facts.uris.join(', ')}) but no SPIFFE ID`,
+    { ...peerContext(facts), rule: 'uri-not-spiffe' },
+  );
+}
+
+// Leaf excluded, each certificate once; more than a real chain ever has is refused, never cut short.
+function distinctIssuers(leaf: X509Certificate, presented: readonly X509Certificate[]): X509Certificate[] {
+  const seen = new Set<string>([leaf.fingerprint256]);
+  const issuers: X509Certificate[] = [];
+  for (const cert of presented) {
+    if (seen.has(cert.fingerprint256)) continue;
+    seen.add(cert.fingerprint256);
+    issuers.push(cert);
+  }
+  if (issuers.length > MAX_PRESENTED) {
+    throw new MeshlessError(
+      'ERR_MESHLESS_CHAIN_UNTRUSTED',
+      `peer certificate "${leaf.subject.replace(/\n/g, ', ')}" came with ${issuers.length} other certificates; at most ${MAX_PRESENTED} are accepted`,
+      { input: 'peer', fingerprint: leaf.fingerprint256, rule: 'chain-too-long' },
+    );
+  }
+  return issuers;
+}
+
+// The path from `leaf` to a root of `roots` through `issuers`, by issuer name and signature (never by
+// order or by name alone), depth-first and bounded; undefined when there is none.
+function anchoredPath(
+  leaf: X509Certificate,
+  issuers: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+): X509Certificate[] | undefined {
+  const path = [leaf];
+  // A certificate that led nowhere once leads nowhere again: without this, a peer holding a CA key
+  // could send certificates that sign each other and make the search exponential.
+  const deadEnds = new Set<X509Certificate>();
+  const walk = (cert: X509Certificate): boolean => {
+    const root = roots.find((candidate) => signedBy(cert, candidate));
+    if (root) {
+      if (root !== cert) path.push(root);
+      return true;
+    }
+    if (path.length > MAX_CHAIN) return false;
+    for (const issuer of issuers) {
+      if (path.includes(issuer) || deadEnds.has(issuer) || !issuer.ca || !signedBy(cert, issuer)) continue;
+      path.push(issuer);
+      if (walk(issuer)) return true;
+      path.pop();
+      deadEnds.add(issuer);
+    }
+    return false;
+  };
+  return walk(leaf) ? path : undefined;
+}
+
+function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
 // Without federated bundles the one bundle is the own trust domain's (SPIFFE): a peer of another trust

@@ -32,7 +32,7 @@ const x509 = (pem: string) => new X509Certificate(pem);
 describe('PeerAdmission', () => {
   it('refuses a resumed session it holds no verdict for when the leaf needs an intermediate', async () => {
     const leaf = await makeLeaf(intermediate, { uris: [ID] });
-    const refusal = new PeerAdmission().admit(x509(leaf.certPem), true, material);
+    const { refusal } = new PeerAdmission().admit(x509(leaf.certPem), true, material);
     expect(refusal?.code).toBe('ERR_MESHLESS_SESSION_IDENTITY_UNKNOWN');
   });
 
@@ -42,14 +42,14 @@ describe('PeerAdmission', () => {
     // A full handshake: the leaf with the chain the peer presented (here linked by hand).
     const cert = x509(leaf.certPem);
     Object.defineProperty(cert, 'issuerCertificate', { value: x509(intermediate.certPem) });
-    expect(admission.admit(cert, false, material)).toBeUndefined();
-    expect(admission.admit(x509(leaf.certPem), true, material)).toBeUndefined();
+    expect(admission.admit(cert, false, material).refusal).toBeUndefined();
+    expect(admission.admit(x509(leaf.certPem), true, material).refusal).toBeUndefined();
     // Under another trust bundle, the verdict does not count.
     const other = loadMaterial({
       ...materialOf(await makeLeaf(root, { uris: [ID] })),
       ca: root.rootPem + (await makeRoot()).rootPem,
     });
-    expect(admission.admit(x509(leaf.certPem), true, other)?.code).toBe(
+    expect(admission.admit(x509(leaf.certPem), true, other).refusal?.code).toBe(
       'ERR_MESHLESS_SESSION_IDENTITY_UNKNOWN',
     );
   });
@@ -58,8 +58,8 @@ describe('PeerAdmission', () => {
     const good = await makeLeaf(root, { uris: [ID] });
     const ca = await makeLeaf(root, { uris: [ID], isCa: true });
     const admission = new PeerAdmission();
-    expect(admission.admit(x509(good.certPem), true, material)).toBeUndefined();
-    expect(admission.admit(x509(ca.certPem), true, material)?.code).toBe('ERR_MESHLESS_SVID_INVALID');
+    expect(admission.admit(x509(good.certPem), true, material).refusal).toBeUndefined();
+    expect(admission.admit(x509(ca.certPem), true, material).refusal?.code).toBe('ERR_MESHLESS_SVID_INVALID');
   });
 
   it('binds sessions to the server, its mode and its trust bundle', async () => {

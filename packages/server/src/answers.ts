@@ -63,3 +63,25 @@ export function refuseStream(stream: ServerHttp2Stream, refusal: Refusal): void 
   });
   stream.end(body);
 }
+
+const STATUS_TEXT = { 401: 'Unauthorized', 403: 'Forbidden' } as const;
+
+/**
+ * Answers a request that took the socket over (`upgrade`, `connect`) with a refusal written on the
+ * socket itself, then closes it: Node hands such requests no response object.
+ *
+ * @example
+ * ```ts
+ * server.on('upgrade', (req, socket) => refuseSocket(socket, forbidden('not allowed')));
+ * ```
+ */
+export function refuseSocket(
+  socket: { end(data: string): unknown; destroyed?: boolean },
+  refusal: Refusal,
+): void {
+  if (socket.destroyed) return;
+  const body = refusalBody(refusal);
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -3,6 +3,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
   type ApplicationTlsOptions,
@@ -13,7 +14,14 @@ import {
   serverContextOptions,
   type TlsMaterial,
 } from '@meshless/core';
-import { forbidden, type Refusal, refuseResponse, refuseStream, unauthenticated } from './answers.js';
+import {
+  forbidden,
+  type Refusal,
+  refuseResponse,
+  refuseSocket,
+  refuseStream,
+  unauthenticated,
+} from './answers.js';
 import { applicationTlsOf } from './application-tls.js';
 import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
 import {
@@ -175,10 +183,10 @@ export function attachMeshless(server: TlsServer, options: MeshlessServerOptions
       socket.destroy();
       return;
     }
-    if (cert && refusePeer(socket, admission.admit(cert, socket.isSessionReused(), material), refused))
-      return;
+    const admitted = cert ? admission.admit(cert, socket.isSessionReused(), material) : undefined;
+    if (refusePeer(socket, admitted?.refusal, refused)) return;
     if (cert) rememberPeerCertificate(socket, cert);
-    const state = readConnectionState(cert, authorize);
+    const state = readConnectionState(cert, authorize, admitted?.verdict?.notAfter);
     setConnectionState(socket, state);
     if (connectionChannel.hasSubscribers) publishConnection(socket, state);
     if (closeDenied && state.peer && state.decision && !state.decision.allowed) {
@@ -265,9 +273,15 @@ function handshakeFailureReporter(onRefusal: MeshlessServerOptions['onRefusal'])
 function readConnectionState(
   cert: X509Certificate | undefined,
   authorize: MeshlessServerOptions['authorize'],
+  validUntil: number | undefined,
 ): ConnectionState {
   const peer = cert ? identityFromCertificate(cert) : undefined;
-  return { security: peer ? 'mtls' : 'tls', peer, decision: peer ? authorize(peer) : undefined };
+  return {
+    security: peer ? 'mtls' : 'tls',
+    peer,
+    decision: peer ? authorize(peer) : undefined,
+    ...(peer && validUntil !== undefined ? { validUntil } : {}),
+  };
 }
 
 function publishConnection(socket: TLSSocket, state: ConnectionState): void {
@@ -317,6 +331,10 @@ function publishRequest(
 function refusalFor(state: ConnectionState | undefined, permissive: boolean): Refusal | undefined {
   if (!state?.peer || !state.decision)
     return permissive ? undefined : unauthenticated('no verified peer certificate');
+  // A kept-alive connection does not outlive its peer's certificate (or chain): short lifetimes are
+  // the revocation, so a stolen key must not be worth a connection held open for ever.
+  if (state.validUntil !== undefined && Date.now() > state.validUntil)
+    return unauthenticated('the peer certificate expired during this connection');
   return state.decision.allowed ? undefined : forbidden(state.decision.reason);
 }
 
@@ -332,7 +350,8 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
     first?: unknown,
     second?: unknown,
   ): boolean {
-    if (event === 'request') {
+    // checkContinue and checkExpectation replace 'request' for requests with an Expect header.
+    if (event === 'request' || event === 'checkContinue' || event === 'checkExpectation') {
       const req = first as IncomingMessage;
       const state = connectionStateOf(req.socket);
       if (authorizationChannel.hasSubscribers && state?.decision) publishDecision(state, false);
@@ -343,6 +362,20 @@ function guardRequests(server: TlsServer, permissive: boolean): void {
       }
       if (refusal) {
         refuseResponse(second as ServerResponse, refusal);
+        return true;
+      }
+    } else if (event === 'upgrade' || event === 'connect') {
+      // The request takes the socket over (WebSocket, CONNECT tunnels): no response object, so a
+      // refusal is written on the socket itself.
+      const req = first as IncomingMessage;
+      const state = connectionStateOf(req.socket);
+      if (authorizationChannel.hasSubscribers && state?.decision) publishDecision(state, false);
+      const refusal = refusalFor(state, permissive);
+      if (requestChannel.hasSubscribers) {
+        publishRequest(state, refusal, req.socket, req.headers['user-agent'], req.method);
+      }
+      if (refusal) {
+        refuseSocket(second as Duplex, refusal);
         return true;
       }
     } else if (event === 'stream') {

@@ -10,6 +10,8 @@ export interface ConnectionState {
   readonly peer: PeerIdentity | undefined;
   /** The server-level authorizer's decision, made once per connection (identity does not change on it). */
   readonly decision: AuthorizationDecision | undefined;
+  /** Milliseconds since the epoch after which the peer's certificate (or a link of its chain) expired. */
+  readonly validUntil?: number;
 }
 
 // A registered symbol rather than a WeakMap: HTTP/2 hands out Proxies of the socket, which forward

@@ -103,7 +103,7 @@ function decide(
 ): PeerVerdict {
   let peer: PeerIdentity;
   try {
-    const refusal = admission.admit(chain.leaf, resumed, material, chain.presented);
+    const { refusal } = admission.admit(chain.leaf, resumed, material, chain.presented);
     if (refusal) return unauthenticated(refusal.message);
     peer = identityFromCertificate(chain.leaf);
   } catch (error) {
