@@ -27,8 +27,12 @@ import { round } from './lib/stats.js';
 const CONNECTIONS = knob('BENCH_CHURN_CONNECTIONS', 100_000);
 const EVERY = knob('BENCH_CHURN_EVERY', 10_000);
 const CONCURRENCY = knob('BENCH_CHURN_CONCURRENCY', 8);
-/** How far above the bare server's memory meshless may level off, and how much steeper it may rise. */
-const PLATEAU_MARGIN_MIB = 5;
+/**
+ * How much more than the bare server meshless may grow from the first sample to the last, and how
+ * much steeper it may rise over the last half. (It starts higher by what loading its modules costs,
+ * which bench:memory measures; churn is about growth.)
+ */
+const GROWTH_MARGIN_MIB = 5;
 const SLOPE_MARGIN_KIB_PER_1000 = 20;
 
 const KINDS: ChurnServerKind[] = ['https', 'meshless', 'https-x509'];
@@ -124,12 +128,13 @@ it(
     const byKind = Object.fromEntries(series.map((s) => [s.kind, s])) as Record<ChurnServerKind, Series>;
     const mib = (kb: number) => round(kb / 1024, 1);
     const last = (s: Series) => (s.samples.at(-1) as [number, number])[1];
-    const plateauGapMib = mib(last(byKind.meshless) - last(byKind.https));
+    const growth = (s: Series) => last(s) - (s.samples[0] as [number, number])[1];
+    const growthGapMib = mib(growth(byKind.meshless) - growth(byKind.https));
     const slopeGap = byKind.meshless.slopeKibPer1000 - byKind.https.slopeKibPer1000;
     const checks = verdict(
-      `meshless levels off within ${PLATEAU_MARGIN_MIB} MiB of bare node:https (slope of the last half within ${SLOPE_MARGIN_KIB_PER_1000} KiB per 1000 connections)`,
+      `meshless grows within ${GROWTH_MARGIN_MIB} MiB of what bare node:https grows (slope of the last half within ${SLOPE_MARGIN_KIB_PER_1000} KiB per 1000 connections)`,
       [
-        plateauGapMib <= PLATEAU_MARGIN_MIB,
+        growthGapMib <= GROWTH_MARGIN_MIB,
         slopeGap <= SLOPE_MARGIN_KIB_PER_1000,
         series.every((s) => s.failed === 0),
       ],
@@ -147,11 +152,12 @@ it(
         table(
           [
             'server',
+            'growth MiB',
             'slope of the last half, KiB per 1000 connections',
             'final RSS MiB',
             'failed connections',
           ],
-          series.map((s) => [LABELS[s.kind], s.slopeKibPer1000, mib(last(s)), s.failed]),
+          series.map((s) => [LABELS[s.kind], mib(growth(s)), s.slopeKibPer1000, mib(last(s)), s.failed]),
         ),
         '',
         verdictLine(checks),
@@ -163,7 +169,7 @@ it(
       every: EVERY,
       concurrency: CONCURRENCY,
       series,
-      plateauGapMib,
+      growthGapMib,
       verdict: checks,
     });
   },

@@ -256,7 +256,7 @@ const WIRE_FAULTS: WireFault[] = [
   {
     name: 'a client certificate from a foreign CA',
     reason: 'unknown_ca',
-    code: 'ECONNRESET',
+    code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     attack: async (service) => {
       const foreign = await makeLeaf(await makeRoot({ trustDomain: 'evil.org' }), { uris: [CLIENT_ID] });
       await handshakeError(service.port, { cert: foreign.chainPem, key: foreign.keyPem, ca: root.rootPem });
@@ -265,7 +265,7 @@ const WIRE_FAULTS: WireFault[] = [
   {
     name: 'an expired client certificate',
     reason: 'expired',
-    code: 'ECONNRESET',
+    code: 'CERT_HAS_EXPIRED',
     attack: async (service) => {
       const expired = await makeLeaf(root, {
         uris: [CLIENT_ID],
