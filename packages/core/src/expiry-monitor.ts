@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { TlsMaterial } from './material.js';
+import { invalidOption } from './options.js';
 
 /** What an `expiring` or `expired` event says. */
 export interface ExpiryEvent {
@@ -45,7 +46,9 @@ export class ExpiryMonitor {
 
   constructor(options: ExpiryOptions = {}) {
     const fraction = options.expiringFraction ?? 1 / 3;
-    if (!(fraction > 0 && fraction < 1)) throw new TypeError('expiringFraction must be between 0 and 1');
+    if (!(fraction > 0 && fraction < 1)) {
+      throw invalidOption('ExpiryMonitor', 'expiringFraction', fraction, 'a number between 0 and 1');
+    }
     this.#fraction = fraction;
   }
 
