@@ -128,7 +128,7 @@ export function checkMaterial(files: MaterialFiles, now: Date = new Date()): Mat
     leaf
       ? attempt('validity', 'leaf is within its validity period', () => {
           assertCurrentlyValid(leaf, 'cert', { now });
-          return expiryPhrase(leaf.parsed.notBefore, leaf.parsed.notAfter, now);
+          return expiryPhrase(leaf.notBefore, leaf.notAfter, now);
         })
       : skipped('validity', 'leaf is within its validity period', noCert),
   );
