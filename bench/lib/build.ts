@@ -45,6 +45,7 @@ export default async function setup(): Promise<void> {
       server: 'bench/processes/server.ts',
       load: 'bench/processes/load.ts',
       handshakes: 'bench/processes/handshakes.ts',
+      startup: 'bench/processes/startup.ts',
     },
     outDir: PROCESSES_DIR,
     format: ['esm'],
