@@ -47,6 +47,7 @@ export default async function setup(): Promise<void> {
       handshakes: 'bench/processes/handshakes.ts',
       'churn-server': 'bench/processes/churn-server.ts',
       'churn-client': 'bench/processes/churn-client.ts',
+      startup: 'bench/processes/startup.ts',
     },
     outDir: PROCESSES_DIR,
     format: ['esm'],

@@ -1,33 +1,43 @@
 import { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
-import { fingerprintOf, sanNames } from './identity.js';
-import { x509 } from './x509.js';
+import { readCertificate } from './der/certificate.js';
+import { fingerprintOf } from './identity.js';
 
 /**
- * One certificate, parsed once by both Node (for signature checks against OpenSSL) and
- * @peculiar/x509 (for extensions read from the DER), with the facts the checks need.
+ * One certificate, parsed once by Node (for signature checks against OpenSSL) and by meshless's
+ * bounded DER reader (for the extensions Node does not expose reliably), with the facts the checks
+ * need. No ASN.1 framework is involved, so this runs on the request path too.
  */
 export interface CertificateFacts {
   der: Uint8Array;
   pem: string;
   node: X509Certificate;
-  parsed: x509.X509Certificate;
   fingerprint256: string;
+  /** As `PeerIdentity.subject`: RFC 4514 style, `CN=web, O=Example`. */
   subject: string;
+  issuer: string;
+  /** Upper-case hexadecimal. */
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
   /** `true`, `false`, or `undefined` when there is no basicConstraints extension. */
   isCa: boolean | undefined;
-  /** Key usage bits (KeyUsageFlags), or `undefined` when there is no key usage extension. */
+  /** basicConstraints pathLenConstraint, or `undefined` when absent. */
+  pathLength: number | undefined;
+  /** Key usage bits (see `KeyUsageFlags`), or `undefined` when there is no key usage extension. */
   keyUsage: number | undefined;
   uris: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
   signatureOid: string;
   /** The hash of the signature, or undefined when it cannot be told from the algorithm alone. */
   signatureHash: string | undefined;
 }
 
 /**
- * Parses a DER certificate into {@link CertificateFacts}; throws what the parsers throw. A building
- * block of `loadMaterial()`, exported for tools that run its checks one by one (`meshless verify`).
+ * Parses a DER certificate into {@link CertificateFacts}. Throws `ERR_MESHLESS_PEM_INVALID` for
+ * DER that is not a certificate (and whatever Node throws for one OpenSSL refuses). A building
+ * block of `loadMaterial()` and of the peer checks, exported for tools that run its checks one by
+ * one (`meshless verify`).
  *
  * @example
  * ```ts
@@ -37,33 +47,25 @@ export interface CertificateFacts {
  * ```
  */
 export function certificateFacts(der: Uint8Array, pem: string): CertificateFacts {
+  const fields = readCertificate(der);
   const node = new X509Certificate(der);
-  const parsed = new x509.X509Certificate(der);
-  const basic = parsed.getExtension(x509.BasicConstraintsExtension);
-  const usage = parsed.getExtension(x509.KeyUsagesExtension);
-  const asn = AsnConvert.parse(der, Certificate);
   return {
     der,
     pem,
     node,
-    parsed,
     fingerprint256: fingerprintOf(der),
-    subject: parsed.subject,
-    isCa: basic ? basic.ca : undefined,
-    keyUsage: usage ? usage.usages : undefined,
-    uris: sanNames(parsed)
-      .filter((n) => n.type === 'url')
-      .map((n) => n.value),
-    signatureOid: asn.signatureAlgorithm.algorithm,
-    signatureHash: signatureHashOf(parsed),
+    subject: fields.subject,
+    issuer: fields.issuer,
+    serialNumber: fields.serialNumber,
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
+    isCa: fields.isCa,
+    pathLength: fields.pathLength,
+    keyUsage: fields.keyUsage,
+    uris: fields.subjectAltNames.uris,
+    dnsNames: fields.subjectAltNames.dnsNames,
+    ipAddresses: fields.subjectAltNames.ipAddresses,
+    signatureOid: fields.signatureOid,
+    signatureHash: fields.signatureHash,
   };
-}
-
-function signatureHashOf(cert: x509.X509Certificate): string | undefined {
-  try {
-    const algorithm = cert.signatureAlgorithm as { hash?: { name?: string } };
-    return algorithm.hash?.name;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,9 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { readCertificate } from './der/certificate.js';
 import { MeshlessError } from './errors.js';
 import { LruCache } from './lru.js';
 import { decodePem } from './pem.js';
 import { parseSpiffeId, type SpiffeId } from './spiffe-id.js';
-import { x509 } from './x509.js';
 
 /**
  * Who a peer is, read once from its certificate. Frozen, and shared between connections that
@@ -32,8 +32,8 @@ export type CertificateInput = Uint8Array | string | X509Certificate;
 const cache = new LruCache<string, PeerIdentity>(1024);
 
 /**
- * Reads a peer's identity from its certificate: SANs from the DER through @peculiar/x509 (never
- * from Node's `subjectaltname` display string). Results are cached by SHA-256 fingerprint in a
+ * Reads a peer's identity from its certificate: SANs from the DER through meshless's own bounded
+ * DER reader (never from Node's `subjectaltname` display string, and without an ASN.1 framework). Results are cached by SHA-256 fingerprint in a
  * bounded LRU, because the same peers reconnect all day.
  *
  * @throws MeshlessError `ERR_MESHLESS_PEM_INVALID` when the input is not a certificate.
@@ -84,43 +84,28 @@ function toDer(cert: CertificateInput): Uint8Array {
 }
 
 function parseIdentity(der: Uint8Array, fingerprint256: string): PeerIdentity {
-  // @peculiar/x509 decodes extensions lazily: corrupt DER can surface when the SANs are read, not
-  // only in the constructor, so the whole reading is guarded.
+  let fields: ReturnType<typeof readCertificate>;
   try {
-    return readIdentity(new x509.X509Certificate(der), fingerprint256);
+    fields = readCertificate(der);
   } catch (cause) {
-    throw new MeshlessError(
-      'ERR_MESHLESS_PEM_INVALID',
-      'the certificate is not valid X.509 DER',
-      { fingerprint: fingerprint256 },
-      cause,
-    );
+    const context = { fingerprint: fingerprint256, ...(cause as MeshlessError).context };
+    throw new MeshlessError('ERR_MESHLESS_PEM_INVALID', (cause as Error).message, context, cause);
   }
-}
-
-function readIdentity(parsed: x509.X509Certificate, fingerprint256: string): PeerIdentity {
-  const names = sanNames(parsed);
-  const uris = names.filter((n) => n.type === 'url').map((n) => n.value);
+  const { uris, dnsNames, ipAddresses } = fields.subjectAltNames;
   const spiffeId = uris.length === 1 ? trySpiffeId(uris[0] as string) : undefined;
   const identity: PeerIdentity = {
     ...(spiffeId ? { spiffeId } : {}),
-    dnsNames: Object.freeze(names.filter((n) => n.type === 'dns').map((n) => n.value)),
-    ipAddresses: Object.freeze(names.filter((n) => n.type === 'ip').map((n) => n.value)),
+    dnsNames: Object.freeze(dnsNames),
+    ipAddresses: Object.freeze(ipAddresses),
     uris: Object.freeze(uris),
-    subject: parsed.subject,
-    issuer: parsed.issuer,
-    serialNumber: parsed.serialNumber.toUpperCase(),
+    subject: fields.subject,
+    issuer: fields.issuer,
+    serialNumber: fields.serialNumber,
     fingerprint256,
-    notBefore: parsed.notBefore,
-    notAfter: parsed.notAfter,
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
   };
   return Object.freeze(identity);
-}
-
-/** The SAN entries of a certificate, read from the DER. */
-export function sanNames(cert: x509.X509Certificate): { type: string; value: string }[] {
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  return san ? san.names.items.map((n) => ({ type: n.type, value: n.value })) : [];
 }
 
 function trySpiffeId(uri: string): SpiffeId | undefined {

@@ -28,6 +28,7 @@ export {
 export type { CertificateInput, PeerIdentity } from './identity.js';
 export { fingerprintOf, identityFromCertificate } from './identity.js';
 export { assertStrongKey } from './key-policy.js';
+export { KeyUsageFlags } from './key-usage.js';
 export { LruCache } from './lru.js';
 export type { MaterialInput, TlsMaterial } from './material.js';
 export { loadMaterial, readCertificates } from './material.js';

@@ -1,5 +1,5 @@
 import { MeshlessError } from './errors.js';
-import { x509 } from './x509.js';
+import { encodePemBlock, type RawPemBlock, readPemBlocks } from './pem-blocks.js';
 
 /**
  * The most bytes one PEM input may hold: far above any real chain or bundle, far below a memory
@@ -62,9 +62,9 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
       context,
     );
   }
-  let structs: x509.PemStruct[];
+  let structs: RawPemBlock[];
   try {
-    structs = x509.PemConverter.decodeWithHeaders(keepPemLines(text));
+    structs = readPemBlocks(keepPemLines(text));
   } catch (cause) {
     throw new MeshlessError(
       'ERR_MESHLESS_PEM_INVALID',
@@ -82,19 +82,19 @@ export function decodePem(input: PemInput, inputName: string, file?: string): Pe
     );
   }
   return structs.map((s) => {
-    const der = new Uint8Array(s.rawData);
+    const der = s.der;
     if (der.byteLength === 0) {
       throw new MeshlessError(
         'ERR_MESHLESS_PEM_INVALID',
-        `${describe(inputName, file)} has an empty ${s.type} block`,
+        `${describe(inputName, file)} has an empty ${s.label} block`,
         context,
       );
     }
     return {
-      label: s.type,
+      label: s.label,
       der,
       headers: s.headers,
-      pem: `${x509.PemConverter.encode(s.rawData, s.type)}\n`,
+      pem: `${encodePemBlock(der, s.label)}\n`,
     };
   });
 }

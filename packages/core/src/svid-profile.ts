@@ -1,7 +1,7 @@
 import type { CertificateFacts } from './certificate-facts.js';
 import { MeshlessError } from './errors.js';
+import { KeyUsageFlags } from './key-usage.js';
 import { parseSpiffeId } from './spiffe-id.js';
-import { x509 } from './x509.js';
 
 /**
  * Checks a leaf certificate against the X509-SVID profile when it carries a SPIFFE ID: exactly one
@@ -48,11 +48,11 @@ export function assertLeafProfile(leaf: CertificateFacts): void {
   if (leaf.isCa === true) throw fail('leaf-is-ca', 'it is a CA (basicConstraints CA:true)');
   if (leaf.keyUsage === undefined)
     throw fail('key-usage-missing', 'it has no key usage extension (digitalSignature is required)');
-  if (!(leaf.keyUsage & x509.KeyUsageFlags.digitalSignature))
+  if (!(leaf.keyUsage & KeyUsageFlags.digitalSignature))
     throw fail('key-usage-digital-signature', 'its key usage lacks digitalSignature');
-  if (leaf.keyUsage & x509.KeyUsageFlags.keyCertSign)
+  if (leaf.keyUsage & KeyUsageFlags.keyCertSign)
     throw fail('key-usage-key-cert-sign', 'its key usage has keyCertSign, which a leaf must not have');
-  if (leaf.keyUsage & x509.KeyUsageFlags.cRLSign)
+  if (leaf.keyUsage & KeyUsageFlags.cRLSign)
     throw fail('key-usage-crl-sign', 'its key usage has cRLSign, which a leaf must not have');
 }
 
@@ -69,7 +69,7 @@ export function assertLeafProfile(leaf: CertificateFacts): void {
  */
 export function signingProblem(cert: CertificateFacts): string | undefined {
   if (cert.isCa !== true) return 'it is not a CA (basicConstraints CA:true is missing)';
-  if (cert.keyUsage !== undefined && !(cert.keyUsage & x509.KeyUsageFlags.keyCertSign))
+  if (cert.keyUsage !== undefined && !(cert.keyUsage & KeyUsageFlags.keyCertSign))
     return 'its key usage lacks keyCertSign';
   return undefined;
 }

@@ -35,8 +35,8 @@ export function assertCurrentlyValid(cert: CertificateFacts, input: string, cloc
   const now = clock.now ?? new Date();
   const skew = clock.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const context = { input, subject: cert.subject, fingerprint: cert.fingerprint256 };
-  const notBefore = cert.parsed.notBefore;
-  const notAfter = cert.parsed.notAfter;
+  const notBefore = cert.notBefore;
+  const notAfter = cert.notAfter;
   if (now.getTime() + skew < notBefore.getTime()) {
     throw new MeshlessError(
       'ERR_MESHLESS_CERT_NOT_YET_VALID',

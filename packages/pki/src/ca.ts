@@ -20,7 +20,7 @@ import { DEFAULT_CA_TTL_MS, issuedValidity, rootValidity, ttlOption } from './li
 import { caExtensions, caSubject, randomSerialNumber } from './profile.js';
 import { type CaPaths, saveCaFiles } from './save.js';
 import { type SignCsrOptions, signRequest } from './sign-csr.js';
-import { x509 } from './x509.js';
+import { loadX509 } from './x509.js';
 
 /**
  * Options of {@link createCa}.
@@ -266,6 +266,7 @@ export function authorityOf(issuer: Issuer, keyPem: string, keyAlgorithm: string
 export async function createCa(options: CaOptions): Promise<CertificateAuthority> {
   assertOptionsObject('createCa', options);
   assertKnownOptions('createCa', options, ['trustDomain', 'ttl', 'keyAlgorithm']);
+  const x509 = await loadX509();
   const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, DEFAULT_KEY_ALGORITHM);
   const ttlMs = ttlOption(options.ttl) ?? DEFAULT_CA_TTL_MS;
   const trustDomain = parseTrustDomain(

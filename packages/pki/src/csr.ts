@@ -7,6 +7,7 @@ import {
   optionError,
   type SpiffeId,
 } from '@meshless/core';
+import type * as x509 from '@peculiar/x509';
 import {
   DEFAULT_KEY_ALGORITHM,
   generateKeys,
@@ -19,7 +20,7 @@ import {
 import { dnsNamesOption, ipAddressesOption } from './names.js';
 import { leafSubject } from './profile.js';
 import { workloadSpiffeId } from './spiffe.js';
-import { x509 } from './x509.js';
+import { loadedX509, loadX509 } from './x509.js';
 
 const SAN_OID = '2.5.29.17';
 const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
@@ -81,6 +82,7 @@ export interface CsrContents {
 export async function createCsr(options: CsrOptions): Promise<CreatedCsr> {
   assertOptionsObject('createCsr', options);
   assertKnownOptions('createCsr', options, ['spiffeId', 'dnsNames', 'ipAddresses', 'keyAlgorithm']);
+  const x509 = await loadX509();
   const keyAlgorithm = keyAlgorithmOption(options.keyAlgorithm, DEFAULT_KEY_ALGORITHM);
   const dnsNames = dnsNamesOption(options.dnsNames);
   const ipAddresses = ipAddressesOption(options.ipAddresses);
@@ -150,7 +152,7 @@ function requestedNames(csr: x509.Pkcs10CertificateRequest): { type: string; val
   if (extensions.length > 1) throw invalid('it requests more than one subjectAltName extension', 'san-count');
   if (!extensions[0]) return [];
   try {
-    const san = new x509.SubjectAlternativeNameExtension(extensions[0].rawData);
+    const san = new (loadedX509().SubjectAlternativeNameExtension)(extensions[0].rawData);
     return san.names.items.map((n) => ({ type: n.type, value: n.value }));
   } catch (cause) {
     throw invalid('its subjectAltName extension request cannot be parsed', 'san', cause);
@@ -160,6 +162,7 @@ function requestedNames(csr: x509.Pkcs10CertificateRequest): { type: string; val
 async function parseAndVerify(csrPem: unknown): Promise<x509.Pkcs10CertificateRequest> {
   if (typeof csrPem !== 'string' && !(csrPem instanceof Uint8Array))
     throw optionError('signCsr expects the CSR as a PEM string or Buffer');
+  const x509 = await loadX509();
   let der: Uint8Array;
   try {
     const blocks = decodePem(csrPem, 'csr');

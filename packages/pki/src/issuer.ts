@@ -1,8 +1,9 @@
 import type { webcrypto } from 'node:crypto';
 import type { TrustDomain } from '@meshless/core';
+import type * as x509 from '@peculiar/x509';
 import type { Validity } from './lifetime.js';
 import { randomSerialNumber } from './profile.js';
-import { x509 } from './x509.js';
+import { loadedX509 } from './x509.js';
 
 /** Everything needed to sign with a CA: its certificate, key and place in the chain. */
 export interface Issuer {
@@ -28,7 +29,7 @@ export interface ToBeSigned {
 
 /** Signs a certificate with the issuer's key (SHA-256, or Ed25519 for an Ed25519 CA) and a random serial. */
 export function signCertificate(issuer: Issuer, tbs: ToBeSigned): Promise<x509.X509Certificate> {
-  return x509.X509CertificateGenerator.create({
+  return loadedX509().X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
     subject: tbs.subject,
     issuer: issuer.cert.subjectName,
@@ -43,7 +44,7 @@ export function signCertificate(issuer: Issuer, tbs: ToBeSigned): Promise<x509.X
 
 /** The key identifier of a CA certificate: its SKI extension, or one computed from its public key. */
 export async function keyIdOf(cert: x509.X509Certificate): Promise<string> {
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const ski = cert.getExtension(loadedX509().SubjectKeyIdentifierExtension);
   if (ski) return ski.keyId;
   return Buffer.from(await cert.publicKey.getKeyIdentifier()).toString('hex');
 }

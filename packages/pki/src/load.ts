@@ -13,12 +13,13 @@ import {
   readPrivateKey,
   type TrustDomain,
 } from '@meshless/core';
+import type * as x509 from '@peculiar/x509';
 import { authorityOf, type CertificateAuthority } from './ca.js';
 import type { Issuer } from './issuer.js';
 import { keyIdOf, pemOf } from './issuer.js';
 import { describeKey, pkcs8Pem, signingKey } from './keys.js';
 import { CA_FILES } from './save.js';
-import { x509 } from './x509.js';
+import { loadedX509, loadX509 } from './x509.js';
 
 /**
  * Options of {@link loadCa}.
@@ -65,6 +66,7 @@ export async function loadCa(dir: string, options: LoadCaOptions = {}): Promise<
   if (typeof dir !== 'string' || dir.length === 0) throw optionError('loadCa: dir must be a directory path');
   assertOptionsObject('loadCa', options);
   assertKnownOptions('loadCa', options, ['trustDomain', 'passphrase']);
+  await loadX509();
   const files = {
     cert: join(dir, CA_FILES.cert),
     key: join(dir, CA_FILES.key),
@@ -127,6 +129,7 @@ async function read(file: string): Promise<string> {
 
 function certificates(text: string, input: 'cert' | 'ca', file: string): Parsed[] {
   const blocks = decodePem(text, input, file);
+  const x509 = loadedX509();
   return blocks.map((block, index) => {
     if (block.label !== 'CERTIFICATE') {
       throw new MeshlessError(
@@ -153,6 +156,7 @@ function certificates(text: string, input: 'cert' | 'ca', file: string): Parsed[
 }
 
 function assertCa(own: Parsed, file: string): void {
+  const x509 = loadedX509();
   const basic = own.cert.getExtension(x509.BasicConstraintsExtension);
   const usage = own.cert.getExtension(x509.KeyUsagesExtension);
   const problem =
@@ -201,6 +205,7 @@ function selfSigned(cert: Parsed): boolean {
 }
 
 function trustDomainOf(own: Parsed, wanted: string | undefined, file: string): TrustDomain {
+  const x509 = loadedX509();
   const san = own.cert.getExtension(x509.SubjectAlternativeNameExtension);
   const uris = san ? san.names.items.filter((n) => n.type === 'url').map((n) => n.value) : [];
   const fromCert = uris.length === 1 ? trustDomainOfUri(uris[0] as string) : undefined;

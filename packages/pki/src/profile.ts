@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SpiffeId, TrustDomain } from '@meshless/core';
-import { x509 } from './x509.js';
+import type * as x509 from '@peculiar/x509';
+import { loadX509 } from './x509.js';
 
 // The X.520 upper bound for a common name.
 const MAX_CN = 64;
@@ -24,6 +25,7 @@ export interface LeafProfile {
  * then the DNS and IP names, subject and authority key identifiers.
  */
 export async function leafExtensions(profile: LeafProfile): Promise<x509.Extension[]> {
+  const x509 = await loadX509();
   const usages = x509.KeyUsageFlags.digitalSignature | (profile.rsa ? x509.KeyUsageFlags.keyEncipherment : 0);
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -55,6 +57,7 @@ export async function caExtensions(
   publicKey: Uint8Array,
   authorityKeyId?: string,
 ): Promise<{ extensions: x509.Extension[]; keyId: string }> {
+  const x509 = await loadX509();
   const ski = await x509.SubjectKeyIdentifierExtension.create(publicKey);
   const usages =
     x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;

@@ -29,8 +29,8 @@ export function checkExpiry(
   const soon: string[] = [];
   const fine: string[] = [];
   for (const { name, cert } of certificates) {
-    const notBefore = cert.parsed.notBefore.getTime();
-    const notAfter = cert.parsed.notAfter.getTime();
+    const notBefore = cert.notBefore.getTime();
+    const notAfter = cert.notAfter.getTime();
     const left = notAfter - now.getTime();
     if (left <= 0) continue;
     const lifetime = notAfter - notBefore;

@@ -121,7 +121,7 @@ export function checkMaterial(files: MaterialFiles, now: Date = new Date()): Mat
       ? attempt('validity', 'leaf is within its validity period', () => {
           // 'leaf' names it in the message: "leaf certificate "CN=web" expired at ...".
           assertCurrentlyValid(leaf, 'leaf', { now });
-          return expiryPhrase(leaf.parsed.notBefore, leaf.parsed.notAfter, now);
+          return expiryPhrase(leaf.notBefore, leaf.notAfter, now);
         })
       : skipped('validity', 'leaf is within its validity period', noCert),
   );
