@@ -11,11 +11,18 @@ export type { JwtSvidAlgorithm } from './jwt/algorithms.js';
 export { JWT_SVID_ALGORITHMS } from './jwt/algorithms.js';
 export type { JwtBundleSource } from './jwt/bundle-source.js';
 export { jwtBundleSet } from './jwt/bundle-source.js';
+export type { FetchJwtSvidsOptions } from './jwt/fetch-jwt-svids.js';
+export { fetchJwtSvids } from './jwt/fetch-jwt-svids.js';
 export type { MissingUse, ParseJwtBundleOptions } from './jwt/jwt-bundle.js';
 export { JwtBundle, parseJwtBundle } from './jwt/jwt-bundle.js';
 export type { JwtSvid } from './jwt/jwt-svid.js';
 export type { ValidateJwtSvidOptions } from './jwt/validate-jwt-svid.js';
 export { validateJwtSvid } from './jwt/validate-jwt-svid.js';
+export type {
+  WorkloadApiJwtBundlesEvents,
+  WorkloadApiJwtBundlesOptions,
+} from './jwt/workload-api-jwt-bundles.js';
+export { WorkloadApiJwtBundles, workloadApiJwtBundles } from './jwt/workload-api-jwt-bundles.js';
 export type { WorkloadApiSourceOptions } from './options.js';
 export type { SvidChoice, SvidPick } from './pick.js';
 export { workloadApiService } from './proto/load.js';

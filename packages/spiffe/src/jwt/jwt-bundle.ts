@@ -1,5 +1,5 @@
 import { MeshlessError, parseTrustDomain, type TrustDomain } from '@meshless/core';
-import { importJWK, type JWK } from 'jose';
+import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { type JwtSvidAlgorithm, keyFitsAlgorithm } from './algorithms.js';
 
 /** How a bundle treats a JWK without `use`. */

@@ -1,6 +1,6 @@
 // JWT-SVID material for tests: authorities (key pairs with a kid) made at test time, their JWK Sets,
 // and tokens signed with panva's jose, with any header or claim a test wants to get wrong.
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
 /** A JWT authority: a key pair, its kid, and its public JWK (with `use: jwt-svid` unless told). */
 export interface TestAuthority {
@@ -10,17 +10,17 @@ export interface TestAuthority {
   jwk: JWK;
 }
 
-/** A new authority for `alg` (ES256 by default); `use` undefined leaves `use` out of the JWK. */
+/** A new authority for `alg` (ES256 by default); `use` null leaves `use` out of the JWK. */
 export async function authority(
   kid: string,
   alg = 'ES256',
-  use: string | undefined = 'jwt-svid',
+  use: string | null = 'jwt-svid',
 ): Promise<TestAuthority> {
   const pair = await generateKeyPair(alg, {
     extractable: true,
     ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
   });
-  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid, ...(use === undefined ? {} : { use }) };
+  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid, ...(use === null ? {} : { use }) };
   return { kid, alg, privateKey: pair.privateKey, jwk };
 }
 
