@@ -15,7 +15,13 @@ export type { FetchJwtSvidsOptions } from './jwt/fetch-jwt-svids.js';
 export { fetchJwtSvids } from './jwt/fetch-jwt-svids.js';
 export type { MissingUse, ParseJwtBundleOptions } from './jwt/jwt-bundle.js';
 export { JwtBundle, parseJwtBundle } from './jwt/jwt-bundle.js';
+export type { JwtBundleFileEvents, JwtBundleFileOptions } from './jwt/jwt-bundle-file.js';
+export { JwtBundleFileSource, jwtBundleFileSource } from './jwt/jwt-bundle-file.js';
 export type { JwtSvid } from './jwt/jwt-svid.js';
+export type { JwtSvidPeerIdentity } from './jwt/jwt-svid-identity.js';
+export { jwtSvidIdentity } from './jwt/jwt-svid-identity.js';
+export type { JwtSvidSource, JwtSvidSourceOptions } from './jwt/jwt-svid-source.js';
+export { jwtSvidSource, withJwtSvid } from './jwt/jwt-svid-source.js';
 export type { ValidateJwtSvidOptions } from './jwt/validate-jwt-svid.js';
 export { validateJwtSvid } from './jwt/validate-jwt-svid.js';
 export type {
