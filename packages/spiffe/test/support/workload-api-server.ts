@@ -89,7 +89,9 @@ export type JwtSvidAnswer =
 export class TestWorkloadApi {
   readonly dir: string;
   readonly socketPath: string;
-  readonly address: string;
+  /** `unix:///…/agent.sock`, or `tcp://127.0.0.1:PORT` for a server started with `{ tcp: true }`. */
+  address: string;
+  readonly #tcp: boolean;
   /** How many FetchX509SVID calls were made (connection attempts of clients). */
   calls = 0;
   /** The value of the `workload.spiffe.io` header of each FetchX509SVID call. */
@@ -108,14 +110,16 @@ export class TestWorkloadApi {
   #latestJwtBundles: { bundles: Record<string, Buffer> } | undefined;
   #status: Status | undefined;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, tcp: boolean) {
     this.dir = dir;
     this.socketPath = join(dir, 'agent.sock');
-    this.address = `unix://${this.socketPath}`;
+    this.address = tcp ? 'tcp://127.0.0.1:0' : `unix://${this.socketPath}`;
+    this.#tcp = tcp;
   }
 
-  static async start(): Promise<TestWorkloadApi> {
-    const api = new TestWorkloadApi(await mkdtemp(join(tmpdir(), 'meshless-wl-')));
+  /** Starts on a Unix socket in a new temporary directory, or with `tcp` on 127.0.0.1 (port 0). */
+  static async start(options: { tcp?: boolean } = {}): Promise<TestWorkloadApi> {
+    const api = new TestWorkloadApi(await mkdtemp(join(tmpdir(), 'meshless-wl-')), options.tcp === true);
     await api.restart();
     return api;
   }
@@ -195,11 +199,14 @@ export class TestWorkloadApi {
         callback({ code: grpc.status.UNIMPLEMENTED, details: 'not served by the test Workload API' });
       },
     });
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(this.address, grpc.ServerCredentials.createInsecure(), (error) =>
-        error ? reject(error) : resolve(),
+    // On TCP the first bind picks a port; a restart takes the same one again.
+    const target = this.#tcp ? this.address.replace('tcp://', '') : this.address;
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
       ),
     );
+    if (this.#tcp) this.address = `tcp://127.0.0.1:${port}`;
     this.#server = server;
   }
 
