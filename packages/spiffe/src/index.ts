@@ -18,6 +18,7 @@ export { JwtBundle, parseJwtBundle } from './jwt/jwt-bundle.js';
 export type { JwtBundleFileEvents, JwtBundleFileOptions } from './jwt/jwt-bundle-file.js';
 export { JwtBundleFileSource, jwtBundleFileSource } from './jwt/jwt-bundle-file.js';
 export type { JwtSvid } from './jwt/jwt-svid.js';
+export { jwtSvidBearer } from './jwt/jwt-svid-bearer.js';
 export type { JwtSvidPeerIdentity } from './jwt/jwt-svid-identity.js';
 export { jwtSvidIdentity } from './jwt/jwt-svid-identity.js';
 export type { JwtSvidSource, JwtSvidSourceOptions } from './jwt/jwt-svid-source.js';
