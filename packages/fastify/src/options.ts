@@ -1,5 +1,5 @@
 import type { Authorizer } from '@meshless/core';
-import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
+import type { BearerAuthenticator, AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
 
 /** One decision of the plugin (see `AuthorizationEvent` in @meshless/server). */
 export type AuthorizationEvent = ServerAuthorizationEvent<'fastify'>;
@@ -43,6 +43,14 @@ export interface MeshlessPluginOptions {
    * whose `setErrorHandler` shapes every error response. Default false.
    */
   useErrorHandler?: boolean;
+  /**
+   * Also admit callers by an `Authorization: Bearer` token, for when TLS ends before this service:
+   * for example `jwtSvidBearer({ audience, bundles })` from `@meshless/spiffe`. Off by default. A
+   * request with a Bearer header is judged by the token alone (a bad token is 401, never a fallback to
+   * the certificate); one without, by its client certificate. `request.peer.credential` is
+   * `'jwt-svid'` for a token caller, and decisions carry `credential`.
+   */
+  bearer?: BearerAuthenticator;
 }
 
 /**
@@ -87,6 +95,11 @@ export function validatePluginOptions(options: MeshlessPluginOptions): void {
   checkMode(options.mode, 'options');
   if (options.onDecision !== undefined && typeof options.onDecision !== 'function') {
     throw new TypeError(`${PREFIX}: options.onDecision must be a function`);
+  }
+  if (options.bearer !== undefined && typeof options.bearer !== 'function') {
+    throw new TypeError(
+      `${PREFIX}: options.bearer must be a function, such as jwtSvidBearer({ audience, bundles })`,
+    );
   }
 }
 
