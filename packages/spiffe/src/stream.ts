@@ -23,9 +23,9 @@ export interface StreamHandlers<M = X509SvidResponseMessage> {
 export type StreamMethod = 'FetchX509SVID' | 'FetchX509Bundles' | 'FetchJWTBundles';
 
 /**
- * One stream of `method` (FetchX509SVID unless told) at a time, for as long as it is open: a fresh channel for each attempt (so
- * no hidden channel backoff delays the return of a restarted agent), exponential backoff between
- * attempts, reset by each response.
+ * One stream of `method` (FetchX509SVID unless told) at a time, for as long as it is open: a fresh
+ * channel for each attempt (so no hidden channel backoff delays the return of a restarted agent),
+ * exponential backoff between attempts, reset by each response.
  *
  * @example
  * ```ts
