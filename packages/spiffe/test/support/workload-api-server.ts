@@ -1,7 +1,8 @@
 // A SPIFFE Workload API server for tests and local runs: grpc-js on a Unix socket in a temporary
 // directory (or loopback TCP), serving FetchX509SVID (SVIDs made by @meshless/pki), FetchJWTSVID and
 // FetchJWTBundles, and recording every call. Tests drive it like an agent's life: respond (rotate),
-// answer with an error status, stop (the agent dies), restart on the same socket. Used by packages/spiffe's tests and by the examples' smoke tests.
+// answer with an error status, stop (the agent dies), restart on the same socket. Used by
+// packages/spiffe's tests and by the examples' smoke tests.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
