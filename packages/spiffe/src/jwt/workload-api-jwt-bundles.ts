@@ -64,11 +64,9 @@ export class WorkloadApiJwtBundles
   ) {
     super();
     this.#bundles = new Map();
+    // Until the first bundles arrive, `first` hears of them or of a fatal status; problems after
+    // that are reported as 'error' events.
     let started = false;
-    const settle = (value: ReadonlyMap<string, JwtBundle> | MeshlessError) => {
-      if (!started && !(value instanceof MeshlessError)) started = true;
-      first(value);
-    };
     this.#stream = new WorkloadApiStream<JwtBundlesMessage>(
       parseWorkloadApiAddress(address),
       {
@@ -77,19 +75,22 @@ export class WorkloadApiJwtBundles
           try {
             bundles = readBundles(message);
           } catch (error) {
-            this.#report(error as MeshlessError, started);
+            if (started) this.#report(error as MeshlessError);
             return;
           }
           this.#bundles = bundles;
           if (started) this.emit('update');
-          settle(bundles);
+          else {
+            started = true;
+            first(bundles);
+          }
         },
-        outage: (error) => this.#report(error, started),
+        outage: (error) => started && this.#report(error),
         denied: (error) => {
           this.#bundles = new Map();
-          this.#report(error, started);
+          if (started) this.#report(error);
         },
-        fatal: (error) => (started ? this.#report(error, true) : settle(error)),
+        fatal: (error) => (started ? this.#report(error) : first(error)),
       },
       backoff,
       'FetchJWTBundles',
@@ -111,8 +112,7 @@ export class WorkloadApiJwtBundles
     this.#stream.close();
   }
 
-  #report(error: MeshlessError, started: boolean): void {
-    if (!started) return;
+  #report(error: MeshlessError): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else process.emitWarning(`workload-api jwt-bundles: ${error.message}`, { code: error.code });
   }
