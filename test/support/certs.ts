@@ -41,6 +41,8 @@ export interface CertSpec {
   /** Signature hash; SHA-1 makes a weakly signed certificate. */
   hash?: 'SHA-256' | 'SHA-384' | 'SHA-1';
   serialNumber?: string;
+  /** Marks the subjectAltName extension critical (as for a certificate with an empty subject). */
+  sanCritical?: boolean;
 }
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -104,7 +106,8 @@ async function build(
     ...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(spec.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  if (names.length > 0)
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, spec.sanCritical ?? false));
   if (spec.isCa !== true) {
     extensions.push(
       new x509.ExtendedKeyUsageExtension([

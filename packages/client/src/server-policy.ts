@@ -60,7 +60,11 @@ export function checkServer(
   where: ConnectionContext,
   resumed: boolean,
 ): PeerIdentity {
-  const decision = policy.authorize(identity);
+  // authorizeServer replaces the host name check with a SPIFFE check: a server without a SPIFFE ID is
+  // refused whatever the authorizer (even authorize.any()), or nothing would be checked at all.
+  const decision = identity.spiffeId
+    ? policy.authorize(identity)
+    : { allowed: false, reason: 'the server certificate has no SPIFFE ID, which authorizeServer requires' };
   const actual = identity.spiffeId?.toString();
   const expected = policy.expected?.join(', ');
   publishVerification({

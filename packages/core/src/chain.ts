@@ -94,7 +94,7 @@ function assertCanSign(cert: CertificateFacts, input: string): void {
 }
 
 function untrusted(leaf: CertificateFacts, stuckAt: CertificateFacts): MeshlessError {
-  const issuer = stuckAt.node.issuer.replace(/\n/g, ', ');
+  const issuer = (stuckAt.node.issuer ?? '').replace(/\n/g, ', ');
   const where = stuckAt === leaf ? 'the leaf' : `intermediate "${stuckAt.subject}"`;
   return new MeshlessError(
     'ERR_MESHLESS_CHAIN_UNTRUSTED',

@@ -75,7 +75,7 @@ export class ExpiryMonitor {
     const expiringAt = notAfter - (notAfter - notBefore) * this.#fraction;
     const base = {
       role,
-      subject: cert.subject.replace(/\n/g, ', '),
+      subject: (cert.subject ?? '').replace(/\n/g, ', '),
       serialNumber: cert.serialNumber.toUpperCase(),
       fingerprint256: cert.fingerprint256,
       notAfter: new Date(notAfter),

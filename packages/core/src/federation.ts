@@ -120,7 +120,7 @@ export function verifyPeerTrustDomain(
   const roots = federation.rootsByTrustDomain.get(trustDomain);
   const context = {
     fingerprint: peer.fingerprint256,
-    subject: peer.subject.replace(/\n/g, ', '),
+    subject: (peer.subject ?? '').replace(/\n/g, ', '),
     trustDomain,
     ...(spiffeId ? { spiffeId: spiffeId.toString() } : {}),
   };

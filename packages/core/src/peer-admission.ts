@@ -96,7 +96,7 @@ export class PeerAdmission {
   #admitResumed(leaf: X509Certificate, material: TlsMaterial): PeerVerdict {
     const verdict = this.#verdicts.get(`${trustHashOf(material)}|${leaf.fingerprint256}`);
     if (verdict) {
-      assertVerdictCurrent(verdict, leaf.subject.replace(/\n/g, ', '));
+      assertVerdictCurrent(verdict, (leaf.subject ?? '').replace(/\n/g, ', '));
       return verdict;
     }
     try {

@@ -87,7 +87,7 @@ export function verifyPeerCertificate(
     verdict = judge(material, leaf, issuers, trust);
     verdicts.set(key, verdict);
   }
-  assertVerdictCurrent(verdict, leaf.subject.replace(/\n/g, ', '), now);
+  assertVerdictCurrent(verdict, (leaf.subject ?? '').replace(/\n/g, ', '), now);
   return verdict;
 }
 
@@ -234,7 +234,7 @@ function distinctIssuers(leaf: X509Certificate, presented: readonly X509Certific
   if (issuers.length > MAX_PRESENTED) {
     throw new MeshlessError(
       'ERR_MESHLESS_CHAIN_UNTRUSTED',
-      `peer certificate "${leaf.subject.replace(/\n/g, ', ')}" came with ${issuers.length} other certificates; at most ${MAX_PRESENTED} are accepted`,
+      `peer certificate "${(leaf.subject ?? '').replace(/\n/g, ', ')}" came with ${issuers.length} other certificates; at most ${MAX_PRESENTED} are accepted`,
       { input: 'peer', fingerprint: leaf.fingerprint256, rule: 'chain-too-long' },
     );
   }

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerIdentity } from '@meshless/core';
-import { authorizeRequest, refuseResponse, reportDecision } from '@meshless/server';
+import {
+  authorizeRequest,
+  authorizeRequestOrBearer,
+  type CredentialOutcome,
+  type RequestOutcome,
+  refuseResponse,
+  reportDecision,
+} from '@meshless/server';
 import { type MtlsOptions, validateMtlsOptions } from './options.js';
 
 declare global {
@@ -57,13 +64,22 @@ export type MtlsMiddleware = (
  *   res.json({ peer: req.peer?.spiffeId?.toString() });
  * });
  * createServer({ source, authorize: authorize.any() }, app).listen(8443);
+ *
+ * // Behind a TLS-terminating load balancer: callers may also present a JWT-SVID as a bearer token.
+ * const bundles = await workloadApiJwtBundles(); // from @meshless/spiffe
+ * app.use(mtls({ authorize: authorize.memberOf('example.org'), bearer: jwtSvidBearer({ audience: 'spiffe://example.org/orders', bundles }) }));
  * ```
  */
 export function mtls(options: MtlsOptions): MtlsMiddleware {
-  const { authorize, mode, onDecision } = validateMtlsOptions(options);
+  const { authorize, mode, onDecision, bearer } = validateMtlsOptions(options);
   const enforced = mode === 'enforce';
-  return function meshlessMtls(req, res, next) {
-    const outcome = authorizeRequest(req, authorize);
+  // Records the decision, then answers the refusal (enforce mode) or lets the request go on.
+  const decide = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+    outcome: RequestOutcome | CredentialOutcome,
+  ) => {
     (req as Express.Request).peer = outcome.peer;
     reportDecision(
       {
@@ -76,11 +92,20 @@ export function mtls(options: MtlsOptions): MtlsMiddleware {
         method: req.method ?? '',
         path: pathOf(req),
         layer: 'express',
+        ...('credential' in outcome ? { credential: outcome.credential } : {}),
       },
       onDecision,
     );
     if (outcome.refusal && enforced) refuseResponse(res, outcome.refusal);
     else next();
+  };
+  if (!bearer) {
+    return function meshlessMtls(req, res, next) {
+      decide(req, res, next, authorizeRequest(req, authorize));
+    };
+  }
+  return function meshlessMtlsOrBearer(req, res, next) {
+    authorizeRequestOrBearer(req, authorize, bearer).then((outcome) => decide(req, res, next, outcome), next);
   };
 }
 

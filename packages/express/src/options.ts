@@ -1,5 +1,5 @@
 import { type Authorizer, assertKnownOptions, assertOptionsObject, invalidOption } from '@meshless/core';
-import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
+import type { BearerAuthenticator, AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
 
 /** One decision of the middleware (see `AuthorizationEvent` in @meshless/server). */
 export type AuthorizationEvent = ServerAuthorizationEvent<'express'>;
@@ -38,12 +38,20 @@ export interface MtlsOptions {
    * same event goes to the `meshless:authorization` diagnostics channel.
    */
   onDecision?: (event: AuthorizationEvent) => void;
+  /**
+   * Also admit callers by an `Authorization: Bearer` token, for when TLS ends before this service (a
+   * load balancer, an ingress): for example `jwtSvidBearer({ audience, bundles })` from
+   * `@meshless/spiffe`. Off by default. A request with a Bearer header is judged by the token alone
+   * (a bad token is 401, with no fallback to the certificate); one without, by its client certificate.
+   * `req.peer.credential` is `'jwt-svid'` for a token caller, and decisions carry `credential`.
+   */
+  bearer?: BearerAuthenticator;
 }
 
 const MODES: readonly MtlsMode[] = ['enforce', 'audit'];
 
 const WHERE = 'mtls';
-const KEYS = ['authorize', 'mode', 'onDecision'] as const;
+const KEYS = ['authorize', 'mode', 'onDecision', 'bearer'] as const;
 
 /**
  * Checks the options of `mtls()` and throws `ERR_MESHLESS_INVALID_OPTION` for options the middleware
@@ -60,7 +68,10 @@ export function validateMtlsOptions(
 ): Required<Pick<MtlsOptions, 'authorize' | 'mode'>> & MtlsOptions {
   assertOptionsObject(WHERE, options);
   assertKnownOptions(WHERE, options, KEYS);
-  const { authorize, mode = 'enforce', onDecision } = options;
+  const { authorize, mode = 'enforce', onDecision, bearer } = options;
+  if (bearer !== undefined && typeof bearer !== 'function') {
+    throw invalidOption(WHERE, 'bearer', bearer, 'a function, such as jwtSvidBearer({ audience, bundles })');
+  }
   if (typeof authorize !== 'function') {
     throw invalidOption(
       WHERE,

@@ -1,5 +1,5 @@
 import { type Authorizer, assertKnownOptions, assertOptionsObject, invalidOption } from '@meshless/core';
-import type { AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
+import type { BearerAuthenticator, AuthorizationEvent as ServerAuthorizationEvent } from '@meshless/server';
 
 /** One decision of the plugin (see `AuthorizationEvent` in @meshless/server). */
 export type AuthorizationEvent = ServerAuthorizationEvent<'fastify'>;
@@ -43,6 +43,14 @@ export interface MeshlessPluginOptions {
    * whose `setErrorHandler` shapes every error response. Default false.
    */
   useErrorHandler?: boolean;
+  /**
+   * Also admit callers by an `Authorization: Bearer` token, for when TLS ends before this service:
+   * for example `jwtSvidBearer({ audience, bundles })` from `@meshless/spiffe`. Off by default. A
+   * request with a Bearer header is judged by the token alone (a bad token is 401, never a fallback to
+   * the certificate); one without, by its client certificate. `request.peer.credential` is
+   * `'jwt-svid'` for a token caller, and decisions carry `credential`.
+   */
+  bearer?: BearerAuthenticator;
 }
 
 /**
@@ -64,7 +72,7 @@ export interface Policy {
 }
 
 const MODES: readonly MtlsMode[] = ['enforce', 'audit'];
-const PLUGIN_KEYS = ['authorize', 'mode', 'onDecision', 'useErrorHandler'] as const;
+const PLUGIN_KEYS = ['authorize', 'mode', 'onDecision', 'useErrorHandler', 'bearer'] as const;
 // Options of Fastify's own register() that reach the plugin's options object.
 const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'] as const;
 const ROUTE_KEYS = ['authorize', 'mode'] as const;
@@ -103,6 +111,14 @@ export function validatePluginOptions(options: MeshlessPluginOptions): void {
   }
   if (options.useErrorHandler !== undefined && typeof options.useErrorHandler !== 'boolean') {
     throw invalidOption(where, 'useErrorHandler', options.useErrorHandler, 'a boolean');
+  }
+  if (options.bearer !== undefined && typeof options.bearer !== 'function') {
+    throw invalidOption(
+      where,
+      'bearer',
+      options.bearer,
+      'a function, such as jwtSvidBearer({ audience, bundles })',
+    );
   }
 }
 

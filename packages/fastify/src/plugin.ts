@@ -1,6 +1,15 @@
 import type { PeerIdentity } from '@meshless/core';
-import { authorizeRequest, peerOf, type Refusal, refusalBody, reportDecision } from '@meshless/server';
-import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import {
+  authorizeRequest,
+  authorizeRequestOrBearer,
+  type CredentialOutcome,
+  peerOf,
+  type Refusal,
+  type RequestOutcome,
+  refusalBody,
+  reportDecision,
+} from '@meshless/server';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import { MeshlessPeerError } from './errors.js';
 import {
@@ -46,7 +55,37 @@ const plugin: FastifyPluginCallback<MeshlessPluginOptions> = (fastify, options, 
     return;
   }
   const base: Policy = { authorize: options.authorize, mode: options.mode ?? 'enforce' };
-  const { onDecision, useErrorHandler = false } = options;
+  const { onDecision, useErrorHandler = false, bearer } = options;
+
+  // Records the decision, then answers the refusal (enforce mode) or lets the request go on.
+  const decide = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: HookHandlerDoneFunction,
+    policy: Policy,
+    outcome: RequestOutcome | CredentialOutcome,
+  ) => {
+    request.peer = outcome.peer ?? null;
+    const enforced = policy.mode === 'enforce';
+    reportDecision(
+      {
+        decision: outcome.refusal ? 'deny' : 'allow',
+        enforced,
+        reason: outcome.reason,
+        ...(outcome.refusal ? { error: outcome.refusal.error } : {}),
+        ...(outcome.peer ? { peer: outcome.peer } : {}),
+        security: outcome.security,
+        method: request.method,
+        path: pathOf(request.url),
+        layer: 'fastify',
+        ...('credential' in outcome ? { credential: outcome.credential } : {}),
+      },
+      onDecision,
+    );
+    if (!outcome.refusal || !enforced) next();
+    else if (useErrorHandler) next(new MeshlessPeerError(outcome.refusal));
+    else refuse(reply, outcome.refusal);
+  };
 
   // Registered again in a child scope (to stack a stricter policy there), the decorator already exists.
   if (!fastify.hasRequestDecorator('peer')) fastify.decorateRequest('peer', null);
@@ -63,26 +102,14 @@ const plugin: FastifyPluginCallback<MeshlessPluginOptions> = (fastify, options, 
       return;
     }
     const policy = policyOf(base, route, request.routeOptions.url ?? request.url);
-    const outcome = authorizeRequest(request.raw, policy.authorize);
-    request.peer = outcome.peer ?? null;
-    const enforced = policy.mode === 'enforce';
-    reportDecision(
-      {
-        decision: outcome.refusal ? 'deny' : 'allow',
-        enforced,
-        reason: outcome.reason,
-        ...(outcome.refusal ? { error: outcome.refusal.error } : {}),
-        ...(outcome.peer ? { peer: outcome.peer } : {}),
-        security: outcome.security,
-        method: request.method,
-        path: pathOf(request.url),
-        layer: 'fastify',
-      },
-      onDecision,
+    if (!bearer) {
+      decide(request, reply, next, policy, authorizeRequest(request.raw, policy.authorize));
+      return;
+    }
+    authorizeRequestOrBearer(request.raw, policy.authorize, bearer).then(
+      (outcome) => decide(request, reply, next, policy, outcome),
+      (error: Error) => next(error),
     );
-    if (!outcome.refusal || !enforced) next();
-    else if (useErrorHandler) next(new MeshlessPeerError(outcome.refusal));
-    else refuse(reply, outcome.refusal);
   });
   done();
 };

@@ -15,7 +15,8 @@ export type CounterKey =
   | 'authorizations'
   | 'handshakeFailures'
   | 'rotations'
-  | 'expiryWarnings';
+  | 'expiryWarnings'
+  | 'credentials';
 
 /**
  * One counter: its name without the prefix, its help text and its labels (`peer` added by policy).
@@ -94,6 +95,12 @@ export const COUNTERS: Readonly<Record<CounterKey, CounterDefinition>> = Object.
     initial: LABEL_VALUES.expiryState.flatMap((state) =>
       LABEL_VALUES.expiryRole.map((role) => ({ state, role })),
     ),
+  },
+  credentials: {
+    name: 'request_credentials_total',
+    help: 'Decisions of middleware that also admit bearer JWT-SVIDs, by the credential judged (x509-svid: the client certificate; jwt-svid: the bearer token), decision and layer.',
+    labels: ['credential', 'decision', 'layer'],
+    peer: false,
   },
 });
 

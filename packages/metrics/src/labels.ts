@@ -37,6 +37,7 @@ export const LABEL_VALUES = Object.freeze({
   expiryState: ['expiring', 'expired'] as const,
   expiryRole: ['leaf', 'root'] as const,
   layer: ['server', 'express', 'fastify'] as const,
+  credential: ['x509-svid', 'jwt-svid'] as const,
 });
 
 /**

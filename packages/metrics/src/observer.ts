@@ -106,6 +106,14 @@ export function createObserver(options: ResolvedOptions, sink: CounterSink): Obs
           layer: message.layer === undefined ? 'server' : bounded(message.layer, LABEL_VALUES.layer),
         };
         sink.add('authorizations', withPeer(labels, message));
+        // Only middleware with bearer JWT-SVIDs enabled name the credential they judged.
+        if (message.credential !== undefined) {
+          sink.add('credentials', {
+            credential: bounded(message.credential, LABEL_VALUES.credential),
+            decision: labels.decision,
+            layer: labels.layer,
+          });
+        }
       },
       [channels.handshakeFailure]: (m) => {
         sink.add('handshakeFailures', {

@@ -100,7 +100,7 @@ function describeOne(cert: X509Certificate, role: ServedCertificate['role']): Se
   return Object.freeze({
     role,
     // Node separates RDNs with newlines; the expiry events of @meshless/core use ', ' too.
-    subject: cert.subject.replace(/\n/g, ', '),
+    subject: (cert.subject ?? '').replace(/\n/g, ', '),
     serialNumber: cert.serialNumber.toUpperCase(),
     fingerprint256: cert.fingerprint256,
     notAfter: Date.parse(cert.validTo),

@@ -235,6 +235,7 @@ describe('options', () => {
         'edge_meshless_rotations_total',
         'edge_meshless_certificate_expiry_warnings_total',
         'edge_meshless_certificate_expiry_timestamp_seconds',
+        'edge_meshless_request_credentials_total',
       ]),
     );
   });

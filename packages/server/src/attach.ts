@@ -23,7 +23,7 @@ import {
   unauthenticated,
 } from './answers.js';
 import { applicationTlsOf } from './application-tls.js';
-import { classifyHandshakeFailure, reasonOfPeerRefusal } from './handshake-failure.js';
+import { reasonOfPeerRefusal } from './handshake-failure.js';
 import {
   type HandshakeFailureEvent,
   handshakeFailureEvent,

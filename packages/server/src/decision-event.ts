@@ -33,6 +33,8 @@ export interface AuthorizationEvent<Layer extends string = string> {
   path: string;
   /** Which layer decided (`express`, `fastify`), so subscribers can tell these from the server's own events. */
   layer: Layer;
+  /** The credential judged, when bearer JWT-SVIDs are enabled: `x509-svid` or `jwt-svid`. */
+  credential?: 'x509-svid' | 'jwt-svid';
 }
 
 const channel = diagnostics.channel(channels.authorization);

@@ -4,6 +4,8 @@ export type { MeshlessTlsOptions } from './attach.js';
 export { attachMeshless, DEFAULT_HANDSHAKE_TIMEOUT_MS, meshlessTlsOptions } from './attach.js';
 export type { RequestOutcome } from './authorize-request.js';
 export { authorizeRequest } from './authorize-request.js';
+export type { BearerAuthenticator, CredentialOutcome, PeerCredential } from './bearer.js';
+export { authorizeRequestOrBearer, bearerTokenOf } from './bearer.js';
 export type { CreateSecureServerOptions, CreateServerOptions } from './create-server.js';
 export { createSecureServer, createServer } from './create-server.js';
 export type { AuthorizationEvent } from './decision-event.js';

@@ -7,6 +7,29 @@ export { grpcPeerOf } from './grpc/peer.js';
 export type { GrpcServerCredentialsOptions } from './grpc/server-credentials.js';
 export { grpcServerCredentials } from './grpc/server-credentials.js';
 export { SourceCertificateProvider } from './grpc/source-certificate-provider.js';
+export type { JwtSvidAlgorithm } from './jwt/algorithms.js';
+export { JWT_SVID_ALGORITHMS } from './jwt/algorithms.js';
+export type { JwtBundleSource } from './jwt/bundle-source.js';
+export { jwtBundleSet } from './jwt/bundle-source.js';
+export type { FetchJwtSvidsOptions } from './jwt/fetch-jwt-svids.js';
+export { fetchJwtSvids } from './jwt/fetch-jwt-svids.js';
+export type { MissingUse, ParseJwtBundleOptions } from './jwt/jwt-bundle.js';
+export { JwtBundle, parseJwtBundle } from './jwt/jwt-bundle.js';
+export type { JwtBundleFileEvents, JwtBundleFileOptions } from './jwt/jwt-bundle-file.js';
+export { JwtBundleFileSource, jwtBundleFileSource } from './jwt/jwt-bundle-file.js';
+export type { JwtSvid } from './jwt/jwt-svid.js';
+export { jwtSvidBearer } from './jwt/jwt-svid-bearer.js';
+export type { JwtSvidPeerIdentity } from './jwt/jwt-svid-identity.js';
+export { jwtSvidIdentity } from './jwt/jwt-svid-identity.js';
+export type { JwtSvidSource, JwtSvidSourceOptions } from './jwt/jwt-svid-source.js';
+export { jwtSvidSource, withJwtSvid } from './jwt/jwt-svid-source.js';
+export type { ValidateJwtSvidOptions } from './jwt/validate-jwt-svid.js';
+export { validateJwtSvid } from './jwt/validate-jwt-svid.js';
+export type {
+  WorkloadApiJwtBundlesEvents,
+  WorkloadApiJwtBundlesOptions,
+} from './jwt/workload-api-jwt-bundles.js';
+export { WorkloadApiJwtBundles, workloadApiJwtBundles } from './jwt/workload-api-jwt-bundles.js';
 export type { WorkloadApiSourceOptions } from './options.js';
 export type { SvidChoice, SvidPick } from './pick.js';
 export { workloadApiService } from './proto/load.js';

@@ -1,26 +1,16 @@
-import * as grpc from '@grpc/grpc-js';
-import { MeshlessError } from '@meshless/core';
+import type * as grpc from '@grpc/grpc-js';
+import type { MeshlessError } from '@meshless/core';
 import type { WorkloadApiAddress } from './address.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { workloadApiService } from './proto/load.js';
+import { errorOfStatus, type WorkloadApiClient, workloadApiClient, workloadApiMetadata } from './client.js';
 import type { X509SvidResponseMessage } from './proto/messages.js';
 
-/**
- * The header every Workload API request must carry (SPIFFE Workload Endpoint, "Transport"), with the
- * value `true`; a Workload API server refuses requests without it.
- *
- * @example
- * ```ts
- * const metadata = new grpc.Metadata();
- * metadata.set(WORKLOAD_API_HEADER, 'true');
- * ```
- */
-export const WORKLOAD_API_HEADER = 'workload.spiffe.io';
+export { WORKLOAD_API_HEADER } from './client.js';
 
 /** What the stream reports, one call per event. */
-export interface StreamHandlers {
+export interface StreamHandlers<M = X509SvidResponseMessage> {
   /** A response arrived (not yet decoded or checked). */
-  response(message: X509SvidResponseMessage): void;
+  response(message: M): void;
   /** The stream failed or ended; a new one is attempted after a backoff. */
   outage(error: MeshlessError): void;
   /** PERMISSION_DENIED: no SVID is granted; asked again after a backoff. */
@@ -29,24 +19,13 @@ export interface StreamHandlers {
   fatal(error: MeshlessError): void;
 }
 
-// Statuses after which asking again cannot help (SPIFFE Workload Endpoint, "Error Codes").
-const FATAL = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED]);
-
-type Client = grpc.Client & {
-  FetchX509SVID(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<X509SvidResponseMessage>;
-};
-let clientConstructor:
-  | (new (
-      target: string,
-      credentials: grpc.ChannelCredentials,
-      options?: object,
-    ) => Client)
-  | undefined;
+/** The Workload API's server-streaming methods. */
+export type StreamMethod = 'FetchX509SVID' | 'FetchX509Bundles' | 'FetchJWTBundles';
 
 /**
- * One FetchX509SVID stream at a time, for as long as it is open: a fresh channel for each attempt (so
- * no hidden channel backoff delays the return of a restarted agent), exponential backoff between
- * attempts, reset by each response.
+ * One stream of `method` (FetchX509SVID unless told) at a time, for as long as it is open: a fresh
+ * channel for each attempt (so no hidden channel backoff delays the return of a restarted agent),
+ * exponential backoff between attempts, reset by each response.
  *
  * @example
  * ```ts
@@ -56,19 +35,26 @@ let clientConstructor:
  * stream.close();
  * ```
  */
-export class WorkloadApiStream {
+export class WorkloadApiStream<M = X509SvidResponseMessage> {
   readonly #address: WorkloadApiAddress;
-  readonly #handlers: StreamHandlers;
+  readonly #handlers: StreamHandlers<M>;
   readonly #backoff: Backoff;
-  #client: Client | undefined;
-  #call: grpc.ClientReadableStream<X509SvidResponseMessage> | undefined;
+  readonly #method: StreamMethod;
+  #client: WorkloadApiClient | undefined;
+  #call: grpc.ClientReadableStream<M> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(address: WorkloadApiAddress, handlers: StreamHandlers, backoff: BackoffOptions = {}) {
+  constructor(
+    address: WorkloadApiAddress,
+    handlers: StreamHandlers<M>,
+    backoff: BackoffOptions = {},
+    method: StreamMethod = 'FetchX509SVID',
+  ) {
     this.#address = address;
     this.#handlers = handlers;
     this.#backoff = new Backoff(backoff);
+    this.#method = method;
   }
 
   start(): void {
@@ -87,20 +73,11 @@ export class WorkloadApiStream {
   #open(): void {
     this.#timer = undefined;
     if (this.#closed) return;
-    clientConstructor ??= grpc.makeGenericClientConstructor(
-      workloadApiService(),
-      'SpiffeWorkloadAPI',
-    ) as unknown as typeof clientConstructor;
-    const client = new clientConstructor!(this.#address.target, grpc.credentials.createInsecure(), {
-      // A Unix socket has no host name; this is what SPIRE and go-spiffe use as the authority.
-      'grpc.default_authority': 'localhost',
-    });
-    const metadata = new grpc.Metadata();
-    metadata.set(WORKLOAD_API_HEADER, 'true');
-    const call = client.FetchX509SVID({}, metadata);
+    const client = workloadApiClient(this.#address);
+    const call = client[this.#method]({}, workloadApiMetadata()) as grpc.ClientReadableStream<M>;
     this.#client = client;
     this.#call = call;
-    call.on('data', (message: X509SvidResponseMessage) => {
+    call.on('data', (message: M) => {
       if (this.#call !== call) return;
       this.#backoff.reset();
       this.#handlers.response(message);
@@ -116,39 +93,14 @@ export class WorkloadApiStream {
 
   #ended(status: grpc.StatusObject): void {
     if (this.#closed) return;
-    const name = grpc.status[status.code] ?? String(status.code);
-    const context = { grpcCode: name, address: this.#address.address };
-    const detail = status.details ? `: ${status.details}` : '';
-    if (FATAL.has(status.code)) {
+    const error = errorOfStatus(status, this.#address);
+    if (error.code === 'ERR_MESHLESS_WORKLOAD_API_REFUSED') {
       this.#closed = true;
-      this.#handlers.fatal(
-        new MeshlessError(
-          'ERR_MESHLESS_WORKLOAD_API_REFUSED',
-          `the Workload API at ${this.#address.address} answered ${name}${detail}; not retrying`,
-          context,
-        ),
-      );
+      this.#handlers.fatal(error);
       return;
     }
-    if (status.code === grpc.status.PERMISSION_DENIED) {
-      this.#handlers.denied(
-        new MeshlessError(
-          'ERR_MESHLESS_WORKLOAD_API_PERMISSION_DENIED',
-          `the Workload API at ${this.#address.address} grants this workload no SVID (PERMISSION_DENIED${detail})`,
-          context,
-        ),
-      );
-    } else {
-      this.#handlers.outage(
-        new MeshlessError(
-          'ERR_MESHLESS_WORKLOAD_API_UNAVAILABLE',
-          status.code === grpc.status.OK
-            ? `the Workload API at ${this.#address.address} ended the stream`
-            : `the Workload API at ${this.#address.address} is unavailable (${name}${detail})`,
-          context,
-        ),
-      );
-    }
+    if (error.code === 'ERR_MESHLESS_WORKLOAD_API_PERMISSION_DENIED') this.#handlers.denied(error);
+    else this.#handlers.outage(error);
     if (this.#closed) return;
     this.#timer = setTimeout(() => this.#open(), this.#backoff.next());
     // The retry alone must not keep a process alive; the service using the source does.

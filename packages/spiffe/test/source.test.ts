@@ -285,8 +285,11 @@ describe('when the agent goes away', () => {
     const source = await open();
     source.on('error', () => {});
     agent.endStreams();
-    await until(() => agent.calls >= 2 && agent.openStreams === 1, 'a new stream');
-    expect(source.status).toBe('serving');
+    // The server counts the new stream before its first response reaches the client: wait for both.
+    await until(
+      () => agent.calls >= 2 && agent.openStreams === 1 && source.status === 'serving',
+      'a new stream, serving',
+    );
   });
 
   it('raises expiring and expired for the last good SVID while the agent is away', async () => {

@@ -37,7 +37,7 @@ export async function readClientIdentity(
   if (!leaf.checkPrivateKey(key)) {
     throw new MeshlessError(
       'ERR_MESHLESS_KEY_MISMATCH',
-      `key (${keyFile}) does not belong to the certificate "${leaf.subject.replace(/\n/g, ', ')}" in cert (${certFile})`,
+      `key (${keyFile}) does not belong to the certificate "${(leaf.subject ?? '').replace(/\n/g, ', ')}" in cert (${certFile})`,
       { input: 'key', file: keyFile },
     );
   }
