@@ -285,11 +285,11 @@ describe('when the agent goes away', () => {
     const source = await open();
     source.on('error', () => {});
     agent.endStreams();
-    // The server counts the new stream before its first response reaches the client: wait for both.
-    await until(
-      () => agent.calls >= 2 && agent.openStreams === 1 && source.status === 'serving',
-      'a new stream, serving',
-    );
+    await until(() => agent.calls >= 2 && agent.openStreams === 1, 'a new stream');
+    // The source serves again once the new stream's first answer arrives, not when the stream opens
+    // (on a busy machine that is later, as the full suite on Node 22 to 26 showed).
+    await until(() => source.status === 'serving', 'serving again');
+    expect(source.status).toBe('serving');
   });
 
   it('raises expiring and expired for the last good SVID while the agent is away', async () => {
