@@ -10,6 +10,8 @@ export interface ExchangeOptions {
   ca: string;
   session?: Buffer;
   maxVersion?: tls.SecureVersion;
+  /** The client's cipher list; an attacker may lower OpenSSL's security level to present weak keys. */
+  ciphers?: string;
   /** Speak HTTP/2 (ALPN h2) instead of HTTP/1.1. */
   h2?: boolean;
   /** Check the server certificate's identity; by default nothing (the chain is still verified). */
@@ -45,6 +47,7 @@ export async function exchange(port: number, options: ExchangeOptions): Promise<
       ca: options.ca,
       session: options.session,
       maxVersion: options.maxVersion,
+      ...(options.ciphers ? { ciphers: options.ciphers } : {}),
       ALPNProtocols: options.h2 ? ['h2'] : ['http/1.1'],
       checkServerIdentity: options.checkServerIdentity ?? (() => undefined),
     });

@@ -54,6 +54,8 @@ export interface ServerSpec {
   port?: number;
   /** Caps the TLS version, to exercise TLS 1.2. */
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** The server's cipher list (an attacker's server may lower OpenSSL's security level). */
+  ciphers?: string;
 }
 
 /** Answers with what the server knows about the connection. */
@@ -80,6 +82,7 @@ export async function startServer(spec: ServerSpec): Promise<TestServer> {
     rejectUnauthorized: true,
     ...(spec.ticketKeys ? { ticketKeys: spec.ticketKeys } : {}),
     ...(spec.maxVersion ? { maxVersion: spec.maxVersion } : {}),
+    ...(spec.ciphers ? { ciphers: spec.ciphers } : {}),
   };
   const handler = spec.handler ?? describeConnection;
   const server = spec.http2

@@ -2,6 +2,7 @@
 // profile or the key policy, and by servers resuming sessions made before their certificate expired
 // or their root left the bundle (issue 15, points 1 and 2, client side). Each is tried over TLS 1.2
 // and 1.3 after a positive control, with certificates from the test factory and the openssl CLI.
+import tls from 'node:tls';
 import { type Authorizer, authorize, loadMaterial, memorySource, type TlsMaterial } from '@meshless/core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,15 @@ import {
 } from './helpers.js';
 
 const ADMIN = `spiffe://${TD}/ns/prod/sa/admin`;
+
+function opensslRefusesKeyOf(peer: { chainPem: string; keyPem: string }): boolean {
+  try {
+    tls.createSecureContext({ cert: peer.chainPem, key: peer.keyPem });
+    return false;
+  } catch {
+    return true;
+  }
+}
 const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 const { digitalSignature, keyCertSign, cRLSign } = keyUsage;
 
@@ -102,6 +112,8 @@ async function serverPresenting(
   const server = await startServer({
     material,
     maxVersion,
+    // The attacker lowers its own OpenSSL security level, so that it can present RSA-1024 on every line.
+    ciphers: 'DEFAULT:@SECLEVEL=0',
     handler: (_req, res) => {
       res.setHeader('connection', 'close');
       res.end('served');
@@ -140,7 +152,11 @@ describe('a server certificate OpenSSL verifies but the X509-SVID profile or key
 
       const attacker = await serverPresenting(presented.get(name) as Presented, version);
       const error = await rejectionOf(request(attacker.url, { dispatcher: agent }));
-      expect(meshlessCode(error)).toBe(code);
+      // Where this line's OpenSSL refuses the weak key itself (OpenSSL 3.5, Node 22 and later), the
+      // refusal is OpenSSL's, during the handshake; on OpenSSL 3.0 it is meshless's key policy.
+      if (code === 'ERR_MESHLESS_KEY_WEAK' && opensslRefusesKeyOf(presented.get(name) as Presented))
+        expect(meshlessCode(error)).toMatch(/^ERR_MESHLESS_(SERVER_CERT_UNTRUSTED|TLS_HANDSHAKE_FAILED)$/);
+      else expect(meshlessCode(error)).toBe(code);
     } finally {
       await agent.close();
       await source.close();
@@ -195,7 +211,7 @@ describe('a resumed session with a server', () => {
       const moved = await makeLeaf(newRoot, { uris: [CLIENT_ID] });
       source.set(loadMaterial({ ...materialOf(moved), ca: newRoot.rootPem }));
       const error = await rejectionOf(request(server.url, { dispatcher: agent }));
-      expect(meshlessCode(error)).toBe('ERR_MESHLESS_SERVER_CERT_UNTRUSTED');
+      expect(meshlessCode(error)).toMatch(/^ERR_MESHLESS_(SERVER_CERT_UNTRUSTED|TLS_HANDSHAKE_FAILED)$/);
       expect(server.connections.filter((c) => c.reused)).toHaveLength(1);
     } finally {
       await agent.close();

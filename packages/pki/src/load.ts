@@ -72,11 +72,15 @@ export async function loadCa(dir: string, options: LoadCaOptions = {}): Promise<
     key: join(dir, CA_FILES.key),
     bundle: join(dir, CA_FILES.bundle),
   };
-  const [certText, keyText, bundleText] = await Promise.all([
-    read(files.cert),
-    read(files.key),
-    read(files.bundle),
-  ]);
+  // Read together, reported in file order: the error names the same file whichever read fails first.
+  const reads = await Promise.allSettled([read(files.cert), read(files.key), read(files.bundle)]);
+  const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [certText, keyText, bundleText] = reads.map((r) => (r as PromiseFulfilledResult<string>).value) as [
+    string,
+    string,
+    string,
+  ];
   const chain = certificates(certText, 'cert', files.cert);
   const bundle = certificates(bundleText, 'ca', files.bundle);
   const key = readPrivateKey(keyText, {
