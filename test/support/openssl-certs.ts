@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -91,5 +92,19 @@ export async function opensslLeaf(
     return { certPem, keyPem: await readFile(path('leaf.key'), 'utf8'), chainPem: certPem + issuer.chainPem };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether this Node line's OpenSSL refuses the certificate's key at its default security level
+ * (OpenSSL 3.5 on Node 22 and later refuses RSA-1024; OpenSSL 3.0 on Node 20 does not): there a weak
+ * key is refused by OpenSSL in the handshake, before meshless's key policy sees it.
+ */
+export function opensslRefusesKeyOf(peer: { chainPem: string; keyPem: string }): boolean {
+  try {
+    tls.createSecureContext({ cert: peer.chainPem, key: peer.keyPem });
+    return false;
+  } catch {
+    return true;
   }
 }

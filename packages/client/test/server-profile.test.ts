@@ -1,13 +1,8 @@
-// Attacks by servers whose certificates chain to a root the client trusts but break the X509-SVID
-// profile or the key policy, and by servers resuming sessions made before their certificate expired
-// or their root left the bundle (issue 15, points 1 and 2, client side). Each is tried over TLS 1.2
-// and 1.3 after a positive control, with certificates from the test factory and the openssl CLI.
-import tls from 'node:tls';
 import { type Authorizer, authorize, loadMaterial, memorySource, type TlsMaterial } from '@meshless/core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyUsage, makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
-import { opensslLeaf } from '../../../test/support/openssl-certs.js';
+import { opensslLeaf, opensslRefusesKeyOf } from '../../../test/support/openssl-certs.js';
 import { createAgent } from '../src/index.js';
 import {
   CLIENT_ID,
@@ -21,14 +16,6 @@ import {
 
 const ADMIN = `spiffe://${TD}/ns/prod/sa/admin`;
 
-function opensslRefusesKeyOf(peer: { chainPem: string; keyPem: string }): boolean {
-  try {
-    tls.createSecureContext({ cert: peer.chainPem, key: peer.keyPem });
-    return false;
-  } catch {
-    return true;
-  }
-}
 const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 const { digitalSignature, keyCertSign, cRLSign } = keyUsage;
 

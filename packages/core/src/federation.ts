@@ -207,7 +207,8 @@ function anchoredIn(
   );
 }
 
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+/** Whether `issuer` issued `cert`: by issuer name and by signature. Internal to core. */
+export function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 

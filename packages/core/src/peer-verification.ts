@@ -1,7 +1,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { type CertificateFacts, certificateFacts } from './certificate-facts.js';
 import { isMeshlessError, MeshlessError, type MeshlessErrorContext } from './errors.js';
-import { trustedRoots, trustedRootsPem, verifyPeerTrustDomain } from './federation.js';
+import { signedBy, trustedRoots, trustedRootsPem, verifyPeerTrustDomain } from './federation.js';
 import { identityFromCertificate } from './identity.js';
 import { assertStrongKey } from './key-policy.js';
 import { LruCache } from './lru.js';
@@ -269,10 +269,6 @@ function anchoredPath(
     return false;
   };
   return walk(leaf) ? path : undefined;
-}
-
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
 // Without federated bundles the one bundle is the own trust domain's (SPIFFE): a peer of another trust

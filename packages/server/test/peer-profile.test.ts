@@ -5,12 +5,12 @@
 // project's test factory and by the openssl CLI.
 import diagnostics from 'node:diagnostics_channel';
 import type { Server } from 'node:net';
-import tls, { type SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import { type Authorizer, authorize, channels, loadMaterial, memorySource } from '@meshless/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyUsage, makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
 import { close, listen } from '../../../test/support/https-client.js';
-import { opensslLeaf } from '../../../test/support/openssl-certs.js';
+import { opensslLeaf, opensslRefusesKeyOf } from '../../../test/support/openssl-certs.js';
 import { sClientSession } from '../../../test/support/s-client.js';
 import { exchange } from '../../../test/support/tls-exchange.js';
 import { createServer, type ServerMode } from '../src/index.js';
@@ -121,14 +121,6 @@ const attack = (
 // and later; not OpenSSL 3.0 on Node 20), it refuses the peer during the handshake, before meshless's
 // key policy sees it: the refusal is then OpenSSL's own.
 const WEAK_CLIENT_CIPHERS = 'DEFAULT:@SECLEVEL=0';
-function opensslRefusesKeyOf(peer: Peer): boolean {
-  try {
-    tls.createSecureContext({ cert: peer.chainPem, key: peer.keyPem });
-    return false;
-  } catch {
-    return true;
-  }
-}
 function refusedAs(failure: (typeof failures)[number], code: string, peer: Peer): boolean {
   if (failure.error?.code === code) return true;
   return (

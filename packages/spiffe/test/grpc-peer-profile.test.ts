@@ -1,11 +1,8 @@
-// The gRPC server holds client certificates to the same rules as the HTTP servers (issue 15): a
-// client certificate OpenSSL verifies but the X509-SVID profile, the key policy or the trust domain
-// refuse gets UNAUTHENTICATED before the handler runs, after a positive control.
-import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { authorize, loadMaterial, type MemorySource, memorySource } from '@meshless/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyUsage, makeLeaf, makeRoot, materialOf, type TestCa } from '../../../test/support/certs.js';
+import { opensslRefusesKeyOf } from '../../../test/support/openssl-certs.js';
 import { grpcServerCredentials } from '../src/index.js';
 import { type EchoServer, echoClient, startEcho } from './support/echo-service.js';
 
@@ -31,15 +28,6 @@ afterAll(async () => {
   await echo.close();
   await source.close();
 });
-
-function opensslRefusesKeyOf(peer: { chainPem: string; keyPem: string }): boolean {
-  try {
-    tls.createSecureContext({ cert: peer.chainPem, key: peer.keyPem });
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 async function call(peer: {
   chainPem: string;
