@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const src = (name: string, entry = 'index') =>
+  fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 // Every workspace package, so that a new package needs no entry here.
 const packages = readdirSync(fileURLToPath(new URL('./packages', import.meta.url)), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
@@ -11,7 +12,11 @@ const packages = readdirSync(fileURLToPath(new URL('./packages', import.meta.url
 export default defineConfig({
   resolve: {
     // Tests run against the sources; the packaging test covers the built files.
-    alias: Object.fromEntries(packages.map((name) => [`@meshless/${name}`, src(name)])),
+    // `@meshless/<name>/internal` is the plumbing entry packages share (outside semver).
+    alias: packages.flatMap((name) => [
+      { find: `@meshless/${name}/internal`, replacement: src(name, 'internal') },
+      { find: new RegExp(`^@meshless/${name}$`), replacement: src(name) },
+    ]),
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

@@ -4,13 +4,17 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (name: string) => fileURLToPath(new URL(`../packages/${name}/src/index.ts`, import.meta.url));
+const src = (name: string, entry = 'index') =>
+  fileURLToPath(new URL(`../packages/${name}/src/${entry}.ts`, import.meta.url));
 const packages = ['core', 'pki', 'watcher', 'server', 'client', 'express', 'fastify', 'metrics', 'cli'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   resolve: {
-    alias: Object.fromEntries(packages.map((name) => [`@meshless/${name}`, src(name)])),
+    alias: packages.flatMap((name) => [
+      { find: `@meshless/${name}/internal`, replacement: src(name, 'internal') },
+      { find: new RegExp(`^@meshless/${name}$`), replacement: src(name) },
+    ]),
   },
   test: {
     include: ['bench/**/*.bench.ts'],

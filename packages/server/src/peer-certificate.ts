@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { LruCache } from '@meshless/core';
+import { LruCache } from '@meshless/core/internal';
 
 // Why not socket.getPeerX509Certificate(): on Node 20 it leaks native memory on every call for a
 // peer that presents intermediates. Its C++ (X509Certificate::GetPeerCert and the X509Certificate
